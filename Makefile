@@ -1,0 +1,45 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+LOCALSTRIPE_PORT ?= 8420
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/marketplace_test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+export TEST_DATABASE_URL TEST_REDIS_URL
+
+.PHONY: venv run test lint format worker demo clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	# localstripe: the fake Stripe server (GPL-3.0), test and dev tooling only, never a package dependency.
+	$(BIN)/pip install --quiet 'localstripe==1.15.10'
+	touch $@
+
+venv: $(BIN)/.installed
+
+## Serve the API on the embedded default (SQLite under instance/, in-process jobs, localstripe).
+run: venv
+	PORT=$(PORT) LOCALSTRIPE_PORT=$(LOCALSTRIPE_PORT) $(BIN)/python -m marketplace.devserver
+
+## Run the whole suite against PostgreSQL, Redis and localstripe (started here if not running).
+test: venv
+	@$(BIN)/python .ci/ensure_localstripe.py $(LOCALSTRIPE_PORT)
+	TEST_STRIPE_API_BASE=http://127.0.0.1:$(LOCALSTRIPE_PORT) $(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## An rq worker with its scheduler (needs REDIS_URL).
+worker: venv
+	$(BIN)/flask --app wsgi worker
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

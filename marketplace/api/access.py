@@ -1,0 +1,61 @@
+"""Who is calling: bearer-token authentication and role checks for views."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import g, request
+from sqlalchemy import select
+
+from marketplace.errors import AccountSuspended, Forbidden, Unauthorized
+from marketplace.extensions import db
+from marketplace.models import User
+from marketplace.services import tokens
+from marketplace.tenancy import current_tenant
+
+
+def bearer_token() -> str:
+    """The token of the Authorization header, or 401."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send 'Authorization: Bearer <access token>'.")
+    return token.strip()
+
+
+def authenticate() -> User:
+    """Resolve the caller from their access token, in the current tenant only."""
+    claims = tokens.decode(bearer_token(), kind="access", tenant_id=current_tenant().id)
+    user = db.session.execute(select(User).where(User.id == uuid.UUID(claims["sub"]))).scalar_one_or_none()
+    if user is None:
+        raise Unauthorized("The account no longer exists.")
+    if user.is_suspended:
+        raise AccountSuspended()
+    g.user = user
+    g.token_claims = claims
+    return user
+
+
+def current_user() -> User:
+    """The authenticated user of this request."""
+    return g.user
+
+
+def login_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Require a valid access token, and one of `roles` when given."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = authenticate()
+            if roles and user.role not in roles:
+                raise Forbidden(f"This needs the role {' or '.join(roles)}.")
+            return view(*args, **kwargs)
+
+        wrapper._required_roles = roles  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator

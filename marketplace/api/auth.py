@@ -1,0 +1,60 @@
+"""Registration, login, token refresh and logout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, g
+from flask_smorest import Blueprint
+
+from marketplace.api.access import login_required
+from marketplace.extensions import limiter
+from marketplace.schemas.auth import LoginSchema, LogoutSchema, RefreshSchema, RegisterSchema, TokenPairSchema
+from marketplace.schemas.users import UserSchema
+from marketplace.services import auth
+from marketplace.tenancy import current_tenant
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and tokens")
+
+
+def _auth_limit() -> str:
+    return current_app.config["MARKETPLACE"].auth_rate_limit
+
+
+@blp.route("/register", methods=["POST"])
+@limiter.limit(_auth_limit)
+@blp.arguments(RegisterSchema)
+@blp.response(201, UserSchema)
+@blp.doc(security=[])
+def register(data: dict[str, Any]) -> Any:
+    """Register as an influencer or a brand member"""
+    return auth.register(current_tenant(), data)
+
+
+@blp.route("/login", methods=["POST"])
+@limiter.limit(_auth_limit)
+@blp.arguments(LoginSchema)
+@blp.response(200, TokenPairSchema)
+@blp.doc(security=[])
+def login(data: dict[str, Any]) -> Any:
+    """Exchange email and password for an access and a refresh token"""
+    return auth.login(current_tenant(), data["email"], data["password"])
+
+
+@blp.route("/refresh", methods=["POST"])
+@limiter.limit(_auth_limit)
+@blp.arguments(RefreshSchema)
+@blp.response(200, TokenPairSchema)
+@blp.doc(security=[])
+def refresh(data: dict[str, Any]) -> Any:
+    """Rotate a refresh token into a new token pair"""
+    return auth.refresh(current_tenant(), data["refresh_token"])
+
+
+@blp.route("/logout", methods=["POST"])
+@login_required()
+@blp.arguments(LogoutSchema)
+@blp.response(204)
+def logout(data: dict[str, Any]) -> None:
+    """Revoke the access token in use (and the refresh token, when sent)"""
+    auth.logout(current_tenant(), g.token_claims, data.get("refresh_token"))

@@ -1,0 +1,47 @@
+"""Liveness and readiness probes, and the offline docs assets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import swagger_ui_bundle
+from flask import Blueprint, send_from_directory
+from sqlalchemy import text
+
+from marketplace.extensions import db, redis
+
+bp = Blueprint("ops", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz() -> Any:
+    """The database and Redis (when configured) answer; 503 otherwise."""
+    checks: dict[str, str] = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any driver error means not ready
+        checks["database"] = f"error: {type(exc).__name__}"
+        db.session.rollback()
+    if redis.client is None:
+        checks["redis"] = "not configured (in-process jobs)"
+    else:
+        try:
+            redis.client.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+    ready = all(v == "ok" or v.startswith("not configured") for v in checks.values())
+    return {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
+
+
+@bp.get("/api/docs/static/<path:filename>")
+def docs_static(filename: str) -> Any:
+    """Swagger UI's JavaScript and CSS from the installed package: the docs work offline."""
+    return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)

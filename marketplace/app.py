@@ -1,0 +1,116 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+from marketplace import errors, logs, tenancy
+from marketplace.config import Settings
+from marketplace.extensions import api, cors, db, limiter, migrate, redis
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
+    """Build the app from the environment, with `config` overriding Settings fields."""
+    settings = config if isinstance(config, Settings) else Settings.from_env()
+    if isinstance(config, dict):
+        names = {f.name for f in fields(Settings)}
+        for key, value in config.items():
+            if key not in names:
+                raise KeyError(f"unknown setting {key!r}")
+            setattr(settings, key, value)
+    settings.validate()
+    logs.configure(settings.log_level, json_lines=settings.env == "production")
+
+    app = Flask(__name__, instance_path=settings.instance_dir)
+    app.config.update(settings.flask_config())
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        Path(settings.instance_dir).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    redis.init_app(app)
+    limiter.init_app(app)
+    cors.init_app(
+        app,
+        resources={r"/api/*": {"origins": settings.cors_origins}},
+        expose_headers=["X-Request-ID", "Retry-After"],
+    )
+    api.ERROR_SCHEMA = _problem_schema()
+    api.init_app(app, spec_kwargs={"info": {"description": _API_DESCRIPTION}})
+    errors.init_app(app)
+    app.before_request(_assign_request_id)
+    tenancy.init_app(app)
+    app.after_request(_response_headers)
+
+    from marketplace import models  # noqa: F401 - register every model with the metadata
+    from marketplace.api import register_blueprints
+    from marketplace.cli import register_commands
+
+    register_blueprints(app)
+    _document_api()
+    register_commands(app)
+    return app
+
+
+def _problem_schema() -> type:
+    from marketplace.schemas.common import ProblemSchema
+
+    return ProblemSchema
+
+
+def _assign_request_id() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _response_headers(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.path.startswith("/api/v1/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+_API_DESCRIPTION = (
+    "Multi-tenant influencer marketplace. Every /api/v1 request names its marketplace in the "
+    "`X-Tenant` header. Errors are application/problem+json (RFC 9457). Lists paginate with "
+    "`cursor` and `limit`; follow `next_cursor`."
+)
+
+
+def _document_api() -> None:
+    """Add what every operation shares to the OpenAPI document: X-Tenant, bearer auth, problems."""
+    spec = api.spec
+    spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    spec.components.parameter(
+        "XTenant",
+        "header",
+        {
+            "name": "X-Tenant",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "Marketplace slug",
+        },
+    )
+    spec.options["security"] = [{"bearerAuth": []}]
+    for path, operations in spec._paths.items():  # apispec keeps paths here; no public iterator
+        if not path.startswith("/api/v1/"):
+            continue
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            parameters = operation.setdefault("parameters", [])
+            ref = {"$ref": "#/components/parameters/XTenant"}
+            if ref not in parameters:
+                parameters.append(ref)

@@ -1,0 +1,102 @@
+"""Configuration: the only module that reads environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("development", "test", "production")
+_DEV_SECRET = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - refused in production
+# localstripe accepts any sk_ key and any webhook secret we register; both refused in production.
+LOCALSTRIPE_KEY = "sk_test_localstripe"
+LOCALSTRIPE_WEBHOOK_SECRET = "whsec_localstripe"  # noqa: S105 - a test fixture value
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot start the service safely."""
+
+
+@dataclass
+class Settings:
+    """Typed view of the service configuration, loaded once per app."""
+
+    env: str = "development"
+    secret_key: str = _DEV_SECRET
+    database_url: str = ""
+    redis_url: str | None = None
+    stripe_api_key: str = LOCALSTRIPE_KEY
+    stripe_api_base: str | None = "http://127.0.0.1:8420"
+    stripe_webhook_secret: str = LOCALSTRIPE_WEBHOOK_SECRET
+    cors_origins: list[str] = field(default_factory=list)
+    log_level: str = "INFO"
+    access_token_minutes: int = 15
+    refresh_token_days: int = 14
+    auth_rate_limit: str = "10/minute"
+    storage_dir: str = ""
+    instance_dir: str = ""
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Build the settings from environment variables (see the README's table)."""
+        env = os.environ if environ is None else environ
+        instance = Path(env.get("INSTANCE_DIR", Path.cwd() / "instance")).resolve()
+        settings = cls(
+            env=env.get("MARKETPLACE_ENV", "development"),
+            secret_key=env.get("SECRET_KEY", ""),
+            database_url=env.get("DATABASE_URL", f"sqlite:///{instance / 'marketplace.db'}"),
+            redis_url=env.get("REDIS_URL") or None,
+            stripe_api_key=env.get("STRIPE_API_KEY", LOCALSTRIPE_KEY),
+            stripe_api_base=env.get("STRIPE_API_BASE", "http://127.0.0.1:8420") or None,
+            stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", LOCALSTRIPE_WEBHOOK_SECRET),
+            cors_origins=[o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()],
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            access_token_minutes=int(env.get("ACCESS_TOKEN_MINUTES", "15")),
+            refresh_token_days=int(env.get("REFRESH_TOKEN_DAYS", "14")),
+            auth_rate_limit=env.get("AUTH_RATE_LIMIT", "10/minute"),
+            storage_dir=env.get("STORAGE_DIR", str(instance / "storage")),
+            instance_dir=str(instance),
+        )
+        return settings
+
+    def validate(self) -> None:
+        """Refuse settings that would be unsafe or meaningless."""
+        if self.env not in ENVIRONMENTS:
+            raise ConfigError(f"MARKETPLACE_ENV must be one of {ENVIRONMENTS}, not {self.env!r}")
+        if self.env == "production":
+            if not self.secret_key or self.secret_key == _DEV_SECRET or len(self.secret_key) < 32:
+                raise ConfigError("SECRET_KEY (at least 32 characters) is required in production")
+            stripe_defaults = (LOCALSTRIPE_KEY, LOCALSTRIPE_WEBHOOK_SECRET)
+            if self.stripe_api_key in stripe_defaults or self.stripe_webhook_secret in stripe_defaults:
+                raise ConfigError("STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET are required in production")
+        elif not self.secret_key:
+            # Development and tests get a per-process key: tokens do not survive a restart.
+            self.secret_key = secrets.token_urlsafe(48)
+
+    def flask_config(self) -> dict[str, Any]:
+        """Translate the settings into Flask and extension config keys."""
+        database_url = self.database_url
+        if database_url.startswith("postgresql://"):
+            database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+        engine_options: dict[str, Any] = {"pool_pre_ping": True}
+        if database_url.startswith("sqlite"):
+            engine_options = {"connect_args": {"timeout": 30}}
+        return {
+            "SECRET_KEY": self.secret_key,
+            "TESTING": self.env == "test",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+            "API_TITLE": "Influencer Marketplace API",
+            "API_VERSION": "v1",
+            "OPENAPI_VERSION": "3.0.3",
+            "OPENAPI_URL_PREFIX": "/api",
+            "OPENAPI_JSON_PATH": "openapi.json",
+            "OPENAPI_SWAGGER_UI_PATH": "docs",
+            "OPENAPI_SWAGGER_UI_URL": "/api/docs/static/",
+            "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
+            "RATELIMIT_HEADERS_ENABLED": True,
+            "RATELIMIT_STRATEGY": "fixed-window",
+            "MARKETPLACE": self,
+        }

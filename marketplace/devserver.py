@@ -1,0 +1,94 @@
+"""The embedded default: migrate SQLite, seed the demo, start localstripe, serve the API.
+
+`make run` calls this; Ctrl-C stops the server and everything it started. localstripe (GPL,
+test tooling) is started as a separate process from .ci/, never imported by the package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALSTRIPE_SCRIPT = ROOT / ".ci" / "localstripe_server.py"
+
+
+def _stripe_answers(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base}/js.stripe.com/v3/", timeout=1) as response:  # noqa: S310
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def start_localstripe(port: int) -> subprocess.Popen | None:
+    """Start localstripe on 127.0.0.1:port unless one answers there already."""
+    base = f"http://127.0.0.1:{port}"
+    if _stripe_answers(base):
+        print(f"localstripe already answering on {base}")
+        return None
+    process = subprocess.Popen([sys.executable, str(LOCALSTRIPE_SCRIPT), str(port)])  # noqa: S603
+    for _ in range(100):
+        if _stripe_answers(base):
+            print(f"localstripe started on {base}")
+            return process
+        if process.poll() is not None:
+            sys.exit(f"localstripe exited with {process.returncode}; is it installed? (make venv)")
+        time.sleep(0.1)
+    process.terminate()
+    sys.exit("localstripe did not answer within 10 s")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Prepare the embedded default and serve it until interrupted."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    parser.add_argument("--stripe-port", type=int, default=int(os.environ.get("LOCALSTRIPE_PORT", "8420")))
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("STRIPE_API_BASE", f"http://127.0.0.1:{args.stripe_port}")
+    localstripe = start_localstripe(args.stripe_port)
+
+    from flask_migrate import upgrade
+
+    from marketplace import create_app
+    from marketplace.services.tenants import seed_demo
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        credentials = seed_demo()
+    print("\nDemo marketplaces (send the slug in the X-Tenant header):")
+    for row in credentials:
+        print(f"  X-Tenant: {row['tenant']:<5}  admin {row['email']}  password {row['password']}")
+    print(f"\nAPI:      http://127.0.0.1:{args.port}/api/v1")
+    print(f"Docs:     http://127.0.0.1:{args.port}/api/docs")
+    print(f"OpenAPI:  http://127.0.0.1:{args.port}/api/openapi.json")
+    print(
+        f"Database: {app.config['SQLALCHEMY_DATABASE_URI']}  (jobs run in-process; Ctrl-C stops all)\n",
+        flush=True,
+    )
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        app.run(host="127.0.0.1", port=args.port, debug=False, use_reloader=False, threaded=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if localstripe is not None:
+            localstripe.terminate()
+            localstripe.wait(timeout=10)
+        print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Extensions, created unbound and bound to the app in create_app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from flask_cors import CORS
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_migrate import Migrate
+from flask_smorest import Api
+from flask_sqlalchemy import SQLAlchemy
+from redis import Redis
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so migrations name constraints stably."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class RedisHolder:
+    """The Redis connection, or None on the embedded default (no REDIS_URL)."""
+
+    def __init__(self) -> None:
+        self.client: Redis | None = None
+
+    def init_app(self, app: Flask) -> None:
+        """Connect lazily to REDIS_URL when it is configured."""
+        url = app.config["MARKETPLACE"].redis_url
+        self.client = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2) if url else None
+        app.extensions["redis"] = self
+
+    @property
+    def enabled(self) -> bool:
+        """True when a Redis server is configured."""
+        return self.client is not None
+
+
+def rate_limit_key() -> str:
+    """Rate-limit per tenant and client address, so one tenant cannot exhaust another's budget."""
+    return f"{request.headers.get('X-Tenant', '-')}:{get_remote_address()}"
+
+
+def _problem_api_error_handler(api: Api, error: Any) -> Any:
+    from marketplace.errors import http_exception_response
+
+    return http_exception_response(error)
+
+
+class MarketplaceApi(Api):
+    """flask-smorest Api whose HTTP errors are problem+json (see errors.py)."""
+
+    def handle_http_exception(self, error: Any) -> Any:
+        """Render every HTTPException, webargs' 422 included, as problem+json."""
+        return _problem_api_error_handler(self, error)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+api = MarketplaceApi()
+limiter = Limiter(key_func=rate_limit_key, default_limits=[])
+cors = CORS()
+redis = RedisHolder()

@@ -1,0 +1,1 @@
+"""marshmallow schemas: input schemas raise on unknown fields; output schemas document responses."""

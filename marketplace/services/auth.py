@@ -1,0 +1,112 @@
+"""Registration, login, token refresh and logout."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.domain.passwords import password_problems
+from marketplace.errors import AccountSuspended, Conflict, Unauthorized, ValidationFailed
+from marketplace.extensions import db
+from marketplace.models import Tenant, User
+from marketplace.models.base import utcnow
+from marketplace.services import tokens
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so both paths take the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+SELF_REGISTERED_ROLES = ("influencer", "brand")
+
+
+def normalise_email(email: str) -> str:
+    """Emails compare case-insensitively and without surrounding spaces."""
+    return email.strip().lower()
+
+
+def create_user(tenant: Tenant, email: str, password: str, role: str, display_name: str) -> User:
+    """Create a user in a tenant after the password policy; the caller commits."""
+    email = normalise_email(email)
+    problems = password_problems(password, email=email, display_name=display_name)
+    if problems:
+        raise ValidationFailed("The password does not meet the policy.", errors={"password": problems})
+    exists = db.session.execute(select(func.count()).select_from(User).where(User.email == email)).scalar()
+    if exists:
+        raise Conflict(
+            "An account with this email already exists.", errors={"email": ["Already registered."]}
+        )
+    user = User(
+        tenant_id=tenant.id,
+        email=email,
+        password_hash=_hasher.hash(password),
+        role=role,
+        display_name=display_name.strip(),
+    )
+    db.session.add(user)
+    return user
+
+
+def register(tenant: Tenant, data: dict[str, Any]) -> User:
+    """Self-registration of an influencer or a brand member; admins are never self-registered."""
+    if data["role"] not in SELF_REGISTERED_ROLES:
+        raise ValidationFailed("Choose influencer or brand.", errors={"role": ["Not a self-service role."]})
+    user = create_user(tenant, data["email"], data["password"], data["role"], data["display_name"])
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two registrations raced past the existence check; the unique constraint decides.
+        db.session.rollback()
+        raise Conflict("An account with this email already exists.") from None
+    return user
+
+
+def create_admin(tenant: Tenant, email: str, password: str, display_name: str) -> User:
+    """Create an admin of a tenant (CLI or another admin)."""
+    user = create_user(tenant, email, password, "admin", display_name)
+    db.session.commit()
+    return user
+
+
+def login(tenant: Tenant, email: str, password: str) -> dict[str, Any]:
+    """Check credentials and issue a token pair; one vague answer for every failure."""
+    user = db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerifyMismatchError, InvalidHashError):
+        raise Unauthorized("Wrong email or password.") from None
+    if user is None:
+        raise Unauthorized("Wrong email or password.")
+    if user.is_suspended:
+        raise AccountSuspended()
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return tokens.issue_pair(user.id, tenant.id, user.role)
+
+
+def refresh(tenant: Tenant, refresh_token: str) -> dict[str, Any]:
+    """Rotate a refresh token: the old one is revoked, a reused one is refused."""
+    claims = tokens.decode(refresh_token, kind="refresh", tenant_id=tenant.id)
+    user = db.session.get(User, uuid.UUID(claims["sub"]))
+    if user is None or user.tenant_id != tenant.id:
+        raise Unauthorized("The account no longer exists.")
+    if user.is_suspended:
+        raise AccountSuspended()
+    if not tokens.revoke_once(claims):
+        raise Unauthorized("The token has been revoked.")
+    return tokens.issue_pair(user.id, tenant.id, user.role)
+
+
+def logout(tenant: Tenant, access_claims: dict[str, Any], refresh_token: str | None) -> None:
+    """Revoke the access token in use and, when given, the refresh token of the session."""
+    tokens.revoke(access_claims)
+    if refresh_token:
+        claims = tokens.decode(refresh_token, kind="refresh", tenant_id=tenant.id)
+        if claims["sub"] != access_claims["sub"]:
+            raise Unauthorized("The refresh token belongs to another user.")
+        tokens.revoke(claims)

@@ -1,0 +1,125 @@
+"""Access and refresh tokens (JWT, HS256) and their revocation list."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from flask import current_app
+
+from marketplace.errors import Unauthorized
+from marketplace.extensions import redis
+
+ALGORITHM = "HS256"
+ISSUER = "marketplace"
+
+
+class _MemoryRevocations:
+    """Revoked token ids for the embedded default (one process, no Redis)."""
+
+    def __init__(self) -> None:
+        self._expiry: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def add(self, jti: str, ttl_seconds: int) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._expiry = {k: v for k, v in self._expiry.items() if v > now}
+            self._expiry[jti] = now + ttl_seconds
+
+    def contains(self, jti: str) -> bool:
+        with self._lock:
+            expires = self._expiry.get(jti)
+        return expires is not None and expires > time.monotonic()
+
+
+_memory = _MemoryRevocations()
+
+
+def _settings() -> Any:
+    return current_app.config["MARKETPLACE"]
+
+
+def issue_pair(user_id: uuid.UUID, tenant_id: uuid.UUID, role: str) -> dict[str, Any]:
+    """Issue a fresh access token and refresh token for a user of a tenant."""
+    settings = _settings()
+    return {
+        "access_token": _encode(
+            user_id, tenant_id, role, "access", timedelta(minutes=settings.access_token_minutes)
+        ),
+        "refresh_token": _encode(
+            user_id, tenant_id, role, "refresh", timedelta(days=settings.refresh_token_days)
+        ),
+        "token_type": "Bearer",
+        "expires_in": settings.access_token_minutes * 60,
+    }
+
+
+def _encode(user_id: uuid.UUID, tenant_id: uuid.UUID, role: str, kind: str, lifetime: timedelta) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "iss": ISSUER,
+        "sub": str(user_id),
+        "tid": str(tenant_id),
+        "role": role,
+        "typ": kind,
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + lifetime,
+    }
+    return jwt.encode(claims, _settings().secret_key, algorithm=ALGORITHM)
+
+
+def decode(token: str, *, kind: str, tenant_id: uuid.UUID) -> dict[str, Any]:
+    """Verify a token's signature, expiry, kind, tenant and revocation; return its claims."""
+    try:
+        claims = jwt.decode(
+            token,
+            _settings().secret_key,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "sub", "tid", "jti", "typ"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("The token has expired.") from None
+    except jwt.InvalidTokenError:
+        raise Unauthorized("The token is not valid.") from None
+    if claims["typ"] != kind:
+        raise Unauthorized(f"An {kind} token is required here.")
+    if claims["tid"] != str(tenant_id):
+        # A token of tenant A means nothing in tenant B.
+        raise Unauthorized("The token was not issued by this marketplace.")
+    if is_revoked(claims["jti"]):
+        raise Unauthorized("The token has been revoked.")
+    return claims
+
+
+def revoke(claims: dict[str, Any]) -> None:
+    """Revoke a token until its natural expiry."""
+    ttl = max(1, int(claims["exp"] - time.time()) + 1)
+    if redis.client is not None:
+        redis.client.set(f"revoked:{claims['jti']}", 1, ex=ttl)
+    else:
+        _memory.add(claims["jti"], ttl)
+
+
+def revoke_once(claims: dict[str, Any]) -> bool:
+    """Revoke a token and say whether this call was the one that revoked it (refresh rotation)."""
+    ttl = max(1, int(claims["exp"] - time.time()) + 1)
+    if redis.client is not None:
+        return bool(redis.client.set(f"revoked:{claims['jti']}", 1, ex=ttl, nx=True))
+    if _memory.contains(claims["jti"]):
+        return False
+    _memory.add(claims["jti"], ttl)
+    return True
+
+
+def is_revoked(jti: str) -> bool:
+    """True when the token id is on the revocation list."""
+    if redis.client is not None:
+        return bool(redis.client.exists(f"revoked:{jti}"))
+    return _memory.contains(jti)

@@ -1,0 +1,156 @@
+"""Tenant resolution and the one mechanism that scopes every ORM query to the current tenant.
+
+The current tenant lives in flask.g (request or job app context). A SQLAlchemy `do_orm_execute`
+hook adds `tenant_id = current` to every SELECT, UPDATE and DELETE touching a TenantScoped model,
+including lazy loads; a `before_flush` hook stamps tenant_id on new rows and refuses cross-tenant
+writes. A tenant-scoped query with no tenant set raises rather than leaking every tenant's rows;
+platform-level code (CLI, migrations checks) opts out explicitly with `unscoped()`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from flask import Flask, g, has_app_context, request
+from sqlalchemy import event, select
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql.util import find_tables
+
+from marketplace.errors import NotFound, TenantNotFound, TenantRequired
+from marketplace.extensions import db
+from marketplace.models import Tenant, TenantScoped
+
+T = TypeVar("T")
+TENANT_HEADER = "X-Tenant"
+_UNSCOPED = "marketplace_unscoped"
+
+
+class TenantScopeMissing(RuntimeError):
+    """A tenant-scoped query ran with no tenant set: a programming error, never a 200."""
+
+
+def current_tenant() -> Tenant:
+    """The tenant of the current request or job; raises if none is set."""
+    tenant = g.get("tenant") if has_app_context() else None
+    if tenant is None:
+        raise TenantScopeMissing("no tenant in context")
+    return tenant
+
+
+def current_tenant_id() -> uuid.UUID | None:
+    """The current tenant's id, or None outside any tenant."""
+    if not has_app_context():
+        return None
+    return g.get("tenant_id")
+
+
+def set_tenant(tenant: Tenant | None) -> None:
+    """Make `tenant` the scope of every following query in this app context."""
+    g.tenant = tenant
+    g.tenant_id = tenant.id if tenant else None
+
+
+@contextmanager
+def tenant_scope(tenant_id: uuid.UUID) -> Iterator[Tenant]:
+    """Run a block (a job, a CLI command) inside one tenant; restores the previous scope."""
+    previous = g.get("tenant")
+    tenant = db.session.execute(select(Tenant).where(Tenant.id == tenant_id)).scalar_one()
+    set_tenant(tenant)
+    try:
+        yield tenant
+    finally:
+        set_tenant(previous)
+
+
+def unscoped() -> dict[str, Any]:
+    """Execution options that lift the tenant filter, for platform-level code only."""
+    return {_UNSCOPED: True}
+
+
+def resolve_tenant_from_request() -> None:
+    """before_request hook: every /api/v1 request names its tenant in X-Tenant."""
+    set_tenant(None)
+    if not request.path.startswith("/api/v1/") or request.method == "OPTIONS":
+        return
+    slug = request.headers.get(TENANT_HEADER, "").strip().lower()
+    if not slug:
+        raise TenantRequired(f"Send the {TENANT_HEADER} header with your marketplace's slug.")
+    tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
+    if tenant is None:
+        raise TenantNotFound(f"No marketplace is called {slug!r}.")
+    set_tenant(tenant)
+
+
+def get_or_404(model: type[T], object_id: Any, *, for_update: bool = False) -> T:
+    """Load one tenant-scoped object by id; unknown ids and other tenants' ids both give 404."""
+    try:
+        key = object_id if isinstance(object_id, uuid.UUID) else uuid.UUID(str(object_id))
+    except ValueError:
+        raise NotFound(f"No such {model.__name__.lower()}.") from None
+    stmt = select(model).where(model.id == key)  # type: ignore[attr-defined]
+    if for_update:
+        stmt = stmt.with_for_update()
+    obj = db.session.execute(stmt).scalar_one_or_none()
+    if obj is None:
+        raise NotFound(f"No such {_readable(model)}.")
+    return obj
+
+
+def _readable(model: type) -> str:
+    return getattr(model, "__readable_name__", model.__name__.lower())
+
+
+def _tenant_tables() -> frozenset[str]:
+    return frozenset(
+        m.local_table.name for m in db.Model.registry.mappers if issubclass(m.class_, TenantScoped)
+    )
+
+
+def _scope_orm_execute(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.execution_options.get(_UNSCOPED):
+        return
+    tenant_id = current_tenant_id()
+    if tenant_id is None:
+        # all_mappers misses entities named only in select_from(); look at the tables themselves.
+        touched = {t.name for t in find_tables(state.statement, include_crud=True)} & _tenant_tables()
+        if touched:
+            raise TenantScopeMissing(f"query on {sorted(touched)} outside a tenant; use tenant_scope()")
+        return
+    # Always add the criteria: it is a no-op for statements without tenant-scoped entities.
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
+    )
+
+
+def _stamp_tenant_on_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    tenant_id = current_tenant_id()
+    for obj in session.new:
+        if not isinstance(obj, TenantScoped):
+            continue
+        if obj.tenant_id is None:
+            if tenant_id is None:
+                raise TenantScopeMissing(f"new {type(obj).__name__} outside a tenant")
+            obj.tenant_id = tenant_id
+        elif tenant_id is not None and obj.tenant_id != tenant_id:
+            raise TenantScopeMissing(f"new {type(obj).__name__} for another tenant")
+    for obj in session.dirty:
+        if isinstance(obj, TenantScoped) and tenant_id is not None and obj.tenant_id != tenant_id:
+            raise TenantScopeMissing(f"write to another tenant's {type(obj).__name__}")
+
+
+_listening = False
+
+
+def init_app(app: Flask) -> None:
+    """Install the tenant resolver and the session hooks (once per process)."""
+    global _listening
+    app.before_request(resolve_tenant_from_request)
+    if not _listening:
+        event.listen(Session, "do_orm_execute", _scope_orm_execute)
+        event.listen(Session, "before_flush", _stamp_tenant_on_flush)
+        _listening = True

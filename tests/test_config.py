@@ -1,0 +1,34 @@
+"""Configuration refuses to run production without its secrets."""
+
+import pytest
+
+from marketplace.config import ConfigError, Settings
+
+
+def test_production_needs_secret_key_and_stripe_keys() -> None:
+    """Production refuses the development secret and the localstripe keys."""
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        Settings.from_env({"MARKETPLACE_ENV": "production"}).validate()
+    with pytest.raises(ConfigError, match="STRIPE"):
+        Settings.from_env({"MARKETPLACE_ENV": "production", "SECRET_KEY": "x" * 40}).validate()
+    settings = Settings.from_env(
+        {
+            "MARKETPLACE_ENV": "production",
+            "SECRET_KEY": "x" * 40,
+            "STRIPE_API_KEY": "sk_live_1",
+            "STRIPE_WEBHOOK_SECRET": "whsec_1",
+            "CORS_ORIGINS": "https://a.example, https://b.example",
+        }
+    )
+    settings.validate()
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+    assert settings.redis_url is None
+
+
+def test_development_gets_a_random_key_and_unknown_env_refused() -> None:
+    """Without SECRET_KEY development gets a per-process key; a typo in the environment is refused."""
+    settings = Settings.from_env({})
+    settings.validate()
+    assert len(settings.secret_key) >= 32
+    with pytest.raises(ConfigError):
+        Settings.from_env({"MARKETPLACE_ENV": "prod"}).validate()

@@ -1,0 +1,1 @@
+"""Background jobs on rq (Redis), or in-process on the embedded default."""

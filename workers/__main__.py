@@ -1,0 +1,28 @@
+"""Start an rq worker (with rq's scheduler) on every queue: python -m workers."""
+
+from __future__ import annotations
+
+import sys
+
+from flask import Flask
+from rq import Worker
+
+from marketplace.extensions import redis
+from workers.queues import QUEUES
+from workers.runtime import bind_app
+
+
+def run_worker(app: Flask, *, burst: bool = False) -> bool:
+    """Run a worker inside the app's context; jobs reuse this app. Returns rq's result."""
+    if redis.client is None:
+        sys.exit("REDIS_URL is not set: without Redis, jobs run inside the API process.")
+    bind_app(app)
+    with app.app_context():
+        worker = Worker(list(QUEUES), connection=redis.client)
+        return worker.work(with_scheduler=True, burst=burst)
+
+
+if __name__ == "__main__":
+    from marketplace import create_app
+
+    run_worker(create_app(), burst="--burst" in sys.argv)

@@ -1,0 +1,87 @@
+"""Queue names and the one enqueue helper: dotted job names, default Retry and timeout.
+
+With Redis configured, jobs go to rq. Without it (the embedded default), they run on a small
+in-process thread pool with the same retry schedule, so the API behaves the same way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+from rq import Queue, Retry
+
+from marketplace.extensions import redis
+
+log = logging.getLogger(__name__)
+
+DEFAULT_QUEUE = "default"
+PAYMENTS_QUEUE = "payments"
+MATCHING_QUEUE = "matching"
+QUEUES = (PAYMENTS_QUEUE, DEFAULT_QUEUE, MATCHING_QUEUE)  # priority order for workers
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """How one kind of job runs: queue, retries with backoff, timeout."""
+
+    queue: str = DEFAULT_QUEUE
+    retry_intervals: tuple[int, ...] = (5, 30, 120)
+    timeout_seconds: int = 600
+    result_ttl_seconds: int = 7 * 24 * 3600
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_executor: ThreadPoolExecutor | None = None
+
+
+def _in_process_executor() -> ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="inprocess-job")
+    return _executor
+
+
+def resolve(dotted_name: str) -> Any:
+    """Import the job function named by its dotted path."""
+    module_name, _, attribute = dotted_name.rpartition(".")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def enqueue(dotted_name: str, job_id: str, spec: JobSpec | None = None, **kwargs: Any) -> None:
+    """Enqueue a job by dotted name under our own id (also passed to it); in-process without Redis."""
+    spec = spec or JobSpec()
+    kwargs = {"job_id": job_id, **kwargs}
+    if redis.client is not None:
+        Queue(spec.queue, connection=redis.client).enqueue(
+            dotted_name,
+            kwargs=kwargs,
+            job_id=job_id,
+            retry=Retry(max=len(spec.retry_intervals), interval=list(spec.retry_intervals)),
+            job_timeout=spec.timeout_seconds,
+            result_ttl=spec.result_ttl_seconds,
+            failure_ttl=spec.result_ttl_seconds,
+        )
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _in_process_executor().submit(_run_in_process, app, dotted_name, spec, kwargs)
+
+
+def _run_in_process(app: Flask, dotted_name: str, spec: JobSpec, kwargs: dict[str, Any]) -> None:
+    """Run a job with rq's retry schedule inside this process (embedded default)."""
+    function = resolve(dotted_name)
+    attempts = len(spec.retry_intervals) + 1
+    for attempt in range(attempts):
+        try:
+            with app.app_context():
+                function(**kwargs, retries_left=attempts - attempt - 1)
+            return
+        except Exception:
+            log.exception("in-process job %s failed (attempt %d/%d)", dotted_name, attempt + 1, attempts)
+            if attempt < len(spec.retry_intervals):
+                time.sleep(spec.retry_intervals[attempt])
