@@ -13,6 +13,7 @@ from flask import Flask, Response, g, request
 from marketplace import errors, logs, tenancy
 from marketplace.config import Settings
 from marketplace.extensions import api, cors, db, limiter, migrate, redis
+from marketplace.models.base import render_migration_type
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -36,7 +37,14 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         Path(settings.instance_dir).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(MIGRATIONS_DIR),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_migration_type,
+    )
     redis.init_app(app)
     limiter.init_app(app)
     cors.init_app(

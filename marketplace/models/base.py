@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, TypeDecorator, Uuid
+from sqlalchemy import JSON, DateTime, ForeignKey, ForeignKeyConstraint, TypeDecorator, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
@@ -41,6 +41,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def render_migration_type(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Alembic hook: write our column types as plain SQLAlchemy types in migration files."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 class IdMixin:
     """A UUID primary key: ids reveal neither counts nor order across tenants."""
 
@@ -54,17 +61,35 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
 
-class TenantScoped(IdMixin, TimestampMixin):
+class TenantScoped(TimestampMixin):
     """Marks a model as owned by a tenant.
 
     marketplace.tenancy adds `tenant_id = <current tenant>` to every ORM query of a subclass and
-    fills tenant_id on insert, so no route or job can forget the wall. Indexes and unique constraints
-    of subclasses start with tenant_id (Citus-ready: shard by tenant).
+    fills tenant_id on insert, so no route or job can forget the wall. The primary key is
+    (tenant_id, id), every unique constraint and index starts with tenant_id, and foreign keys
+    between tenant-owned tables carry tenant_id (see `tenant_fk`): the schema can be distributed
+    by tenant (Citus), and a row can never point at another tenant's row, even by mistake.
     """
 
     @declared_attr
     def tenant_id(cls) -> Mapped[uuid.UUID]:
-        return mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
+        return mapped_column(
+            Uuid, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True, sort_order=-20
+        )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4, sort_order=-10)
+
+
+def tenant_fk(columns: str | list[str], target: str, **kwargs: Any) -> ForeignKeyConstraint:
+    """A foreign key to another tenant-owned table, through (tenant_id, <column>) -> (tenant_id, id).
+
+    Args:
+        columns: the local id column(s) pointing at `target`'s id.
+        target: the referenced table name.
+        kwargs: passed to ForeignKeyConstraint (ondelete=...).
+    """
+    local = [columns] if isinstance(columns, str) else columns
+    return ForeignKeyConstraint(["tenant_id", *local], [f"{target}.tenant_id", f"{target}.id"], **kwargs)
 
 
 def as_dict(obj: Any, *fields: str) -> dict[str, Any]:

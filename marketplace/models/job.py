@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.extensions import db
-from marketplace.models.base import JSONType, TenantScoped, UTCDateTime
+from marketplace.models.base import JSONType, TenantScoped, UTCDateTime, tenant_fk
 
 JOB_STATUSES = ("queued", "started", "retrying", "finished", "failed")
 
@@ -18,10 +18,13 @@ class JobRecord(TenantScoped, db.Model):
     """The durable side of a job: rq keeps the queue, this row keeps ownership and outcome."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_tenant_user_created", "tenant_id", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_jobs_tenant_user_created", "tenant_id", "user_id", "created_at"),
+        tenant_fk("user_id", "users"),
+    )
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)
-    user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="queued")
     progress_done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     progress_total: Mapped[int | None] = mapped_column(Integer)

@@ -92,8 +92,8 @@ def login(tenant: Tenant, email: str, password: str) -> dict[str, Any]:
 def refresh(tenant: Tenant, refresh_token: str) -> dict[str, Any]:
     """Rotate a refresh token: the old one is revoked, a reused one is refused."""
     claims = tokens.decode(refresh_token, kind="refresh", tenant_id=tenant.id)
-    user = db.session.get(User, uuid.UUID(claims["sub"]))
-    if user is None or user.tenant_id != tenant.id:
+    user = db.session.execute(select(User).where(User.id == uuid.UUID(claims["sub"]))).scalar_one_or_none()
+    if user is None:
         raise Unauthorized("The account no longer exists.")
     if user.is_suspended:
         raise AccountSuspended()

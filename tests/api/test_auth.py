@@ -101,12 +101,12 @@ def test_suspended_user_gets_403_everywhere(app: Flask, client: FlaskClient) -> 
     from marketplace.extensions import db
     from marketplace.models import User
     from marketplace.models.base import utcnow
-    from marketplace.tenancy import tenant_scope
+    from marketplace.tenancy import get_or_404, tenant_scope
 
     tenant = make_tenant(app, "alpha")
     caller = make_caller(app, client, "alpha")
     with app.app_context(), tenant_scope(tenant.id):
-        user = db.session.get(User, uuid.UUID(caller.user_id))
+        user = get_or_404(User, uuid.UUID(caller.user_id))
         user.suspended_at = utcnow()
         db.session.commit()
     assert caller.get("/api/v1/me").status_code == 403
