@@ -9,6 +9,8 @@ from flask import Flask, Response, g, json, request
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from marketplace.domain.lifecycles import TransitionRefused
+
 PROBLEM_MIMETYPE = "application/problem+json"
 log = logging.getLogger(__name__)
 
@@ -206,9 +208,21 @@ def _unexpected(error: Exception) -> Response:
     return http_exception_response(InternalServerError())
 
 
+def _transition_refused(error: TransitionRefused) -> Response:
+    return problem_response(
+        409,
+        "invalid-transition",
+        "Transition not allowed",
+        str(error),
+        current_state=error.current,
+        allowed=sorted(error.allowed),
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers that turn every error into problem+json."""
     app.register_error_handler(AppError, _app_error)
+    app.register_error_handler(TransitionRefused, _transition_refused)
     app.register_error_handler(RedisError, _redis_down)
     app.register_error_handler(HTTPException, http_exception_response)
     app.register_error_handler(Exception, _unexpected)

@@ -28,6 +28,8 @@ class Caller:
     user_id: str
     email: str
     tokens: dict[str, Any] = field(default_factory=dict)
+    profile_id: str | None = None
+    brand_id: str | None = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -37,6 +39,18 @@ class Caller:
     def get(self, path: str, **kwargs: Any) -> Any:
         """GET as this caller."""
         return self.client.get(path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+
+    def put(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        """PUT JSON as this caller."""
+        return self.client.put(
+            path, json=json, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs
+        )
+
+    def patch(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        """PATCH JSON as this caller."""
+        return self.client.patch(
+            path, json=json, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs
+        )
 
     def post(self, path: str, json: Any = None, **kwargs: Any) -> Any:
         """POST JSON as this caller."""
@@ -93,3 +107,84 @@ def make_caller(
     user = make_user(app, tenant_slug, role, **kwargs)
     tokens = login(client, tenant_slug, user.email, kwargs.get("password", PASSWORD))
     return Caller(client, tenant_slug, str(user.id), user.email, tokens)
+
+
+def profile_body(**overrides: Any) -> dict[str, Any]:
+    """A valid influencer profile body for PUT /influencers/me."""
+    body: dict[str, Any] = {
+        "display_name": "Ines Cook",
+        "bio": "Home cooking and street food from Lyon",
+        "country": "FR",
+        "languages": ["fr", "en"],
+        "niches": ["food"],
+        "social_accounts": [
+            {
+                "platform": "instagram",
+                "handle": "ines.cooks",
+                "followers": 12_000,
+                "following": 400,
+                "avg_likes": 600,
+                "avg_comments": 40,
+                "avg_views": 0,
+                "posts_per_month": 12,
+            },
+        ],
+        "audience": {"countries": {"FR": 0.7, "BE": 0.1}, "ages": {"25-34": 0.5}, "genders": {"female": 0.6}},
+        "accepts_in_kind": True,
+        "min_cash_rate_minor": 10_000,
+    }
+    body.update(overrides)
+    return body
+
+
+def make_influencer(app: Flask, client: FlaskClient, tenant_slug: str, **overrides: Any) -> Caller:
+    """An influencer user with a saved profile; caller.profile_id is set."""
+    caller = make_caller(app, client, tenant_slug, "influencer")
+    response = caller.put("/api/v1/influencers/me", json=profile_body(**overrides))
+    assert response.status_code == 200, response.get_json()
+    caller.profile_id = response.get_json()["id"]
+    return caller
+
+
+def make_brand(app: Flask, client: FlaskClient, tenant_slug: str, name: str = "Acme Foods") -> Caller:
+    """A brand user who owns a brand; caller.brand_id is set."""
+    caller = make_caller(app, client, tenant_slug, "brand")
+    response = caller.post("/api/v1/brands", json={"name": name, "industry": "food", "country": "FR"})
+    assert response.status_code == 201, response.get_json()
+    caller.brand_id = response.get_json()["id"]
+    return caller
+
+
+def campaign_body(brand_id: str, **overrides: Any) -> dict[str, Any]:
+    """A valid draft brief."""
+    body: dict[str, Any] = {
+        "brand_id": brand_id,
+        "title": "Summer street food",
+        "description": "Three posts about our sauces",
+        "niches": ["food"],
+        "target_countries": ["FR", "BE"],
+        "languages": ["fr"],
+        "deliverables": [{"platform": "instagram", "type": "post", "quantity": 2, "content_creation": True}],
+        "compensation_kind": "full",
+        "cash_per_influencer_minor": 50_000,
+        "total_budget_minor": 150_000,
+        "slots": 3,
+        "wanted_tiers": ["micro"],
+        "min_engagement": 0.01,
+        "start_date": "2027-01-10",
+        "end_date": "2027-02-10",
+        "application_deadline": "2027-01-05",
+    }
+    body.update(overrides)
+    return body
+
+
+def make_campaign(brand: Caller, publish: bool = False, **overrides: Any) -> str:
+    """A campaign of the brand (published when asked); returns its id."""
+    response = brand.post("/api/v1/campaigns", json=campaign_body(brand.brand_id, **overrides))
+    assert response.status_code == 201, response.get_json()
+    campaign_id = response.get_json()["id"]
+    if publish:
+        published = brand.post(f"/api/v1/campaigns/{campaign_id}/publish")
+        assert published.status_code == 200, published.get_json()
+    return campaign_id

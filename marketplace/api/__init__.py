@@ -9,8 +9,8 @@ from marketplace.extensions import api
 
 def register_blueprints(app: Flask) -> None:
     """Register every resource blueprint on the API."""
-    from marketplace.api import admin, auth, jobs, me, ops
+    from marketplace.api import admin, auth, brands, campaigns, influencers, jobs, me, niches, ops
 
-    for module in (auth, me, jobs, admin):
+    for module in (auth, me, jobs, admin, niches, influencers, brands, campaigns):
         api.register_blueprint(module.blp)
     app.register_blueprint(ops.bp)

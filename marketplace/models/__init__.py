@@ -1,8 +1,28 @@
 """ORM models, one module per aggregate; importing this package registers them all."""
 
 from marketplace.models.base import TenantScoped
+from marketplace.models.brand import Brand, BrandExclusion, BrandMember
+from marketplace.models.campaign import Campaign
+from marketplace.models.fraud import FraudFlag
+from marketplace.models.influencer import InfluencerProfile, MetricSnapshot, RatePrice, SocialAccount
 from marketplace.models.job import JobRecord
+from marketplace.models.match import CampaignMatch
 from marketplace.models.tenant import Tenant
 from marketplace.models.user import User
 
-__all__ = ["JobRecord", "Tenant", "TenantScoped", "User"]
+__all__ = [
+    "Brand",
+    "BrandExclusion",
+    "BrandMember",
+    "Campaign",
+    "CampaignMatch",
+    "FraudFlag",
+    "InfluencerProfile",
+    "JobRecord",
+    "MetricSnapshot",
+    "RatePrice",
+    "SocialAccount",
+    "Tenant",
+    "TenantScoped",
+    "User",
+]

@@ -6,12 +6,17 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, ForeignKeyConstraint, TypeDecorator, Uuid
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import JSON, DateTime, ForeignKey, ForeignKeyConstraint, String, TypeDecorator, Uuid
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 # JSONB on PostgreSQL (indexable), plain JSON on SQLite.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+# A list of short strings (niches, languages, platforms): text[] on PostgreSQL (GIN-indexable,
+# `&&` overlap), a JSON array on SQLite. marketplace.services.search builds the dialect's filter.
+StringList = JSON().with_variant(ARRAY(String(40)), "postgresql")
 
 
 class UTCDateTime(TypeDecorator):

@@ -32,6 +32,11 @@ class Tenant(IdMixin, TimestampMixin, db.Model):
     review_window_days: Mapped[int] = mapped_column(Integer, nullable=False, default=7)
     offer_expiry_days: Mapped[int] = mapped_column(Integer, nullable=False, default=14)
     fraud_flag_threshold_bps: Mapped[int] = mapped_column(Integer, nullable=False, default=7000)
+    # Accepted contracts of comparable profiles needed before rate estimates use this tenant's prices.
+    rate_calibration_min_contracts: Mapped[int] = mapped_column(Integer, nullable=False, default=20)
+    match_top_k: Mapped[int] = mapped_column(Integer, nullable=False, default=100)
+    fee_payer: Mapped[str] = mapped_column(String(12), nullable=False, default="influencer")
+    governing_law: Mapped[str] = mapped_column(String(120), nullable=False, default="the laws of France")
 
     @property
     def fraud_flag_threshold(self) -> float:
