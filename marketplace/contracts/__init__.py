@@ -6,12 +6,20 @@ from marketplace.contracts.render import (
     render_contract_text,
     sha256_hex,
 )
-from marketplace.contracts.storage import DocumentStorage, LocalDocumentStorage, storage_from_url
+from marketplace.contracts.storage import (
+    DocumentNotFound,
+    DocumentStorage,
+    InvalidDocumentKey,
+    LocalDocumentStorage,
+    storage_from_url,
+)
 from marketplace.contracts.terms import ContractTerms, SignatureRecord, format_money
 
 __all__ = [
     "ContractTerms",
+    "DocumentNotFound",
     "DocumentStorage",
+    "InvalidDocumentKey",
     "LocalDocumentStorage",
     "SignatureRecord",
     "append_signature_page",

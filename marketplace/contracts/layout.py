@@ -30,6 +30,8 @@ _TRANSLITERATION = str.maketrans(
         "–": "-", "—": "-", "‑": "-", "…": "...", "•": "-", "€": "EUR", "™": "(TM)",  # noqa: RUF001
     }
 )  # fmt: skip
+LINE_HEIGHT = 5  # mm, for 10 pt body text
+_NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 _TABLE_SEPARATOR = re.compile(r"^\|\s*:?-{3,}")
 _ESCAPED = re.compile(r"\\(.)")
 
@@ -153,8 +155,9 @@ class ContractPdf(FPDF):
             self.cell(width, LINE_HEIGHT, line, **_NEXT_LINE)
 
     def wrap(self, text: str, width: float) -> list[str]:
-        """Greedy word wrap measured word by word (fpdf2's multi_cell re-measures each line per character,
-        which made it most of the rendering time); words wider than a line are cut between characters."""
+        """Greedy word wrap; words wider than a line are cut between characters."""
+        # Measured word by word: fpdf2's multi_cell re-measures the line for every character added,
+        # which took most of the rendering time.
         measure = self.get_string_width
         space = measure(" ")
         lines: list[str] = []
@@ -205,10 +208,6 @@ class ContractPdf(FPDF):
                     row.cell(self.fonts_used.sanitize(value))
         self.set_font(self.fonts_used.family, size=10)
         self.ln(3)
-
-
-_NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
-LINE_HEIGHT = 5
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -275,7 +274,11 @@ def layout_markup(
     pdf.set_title(pdf.fonts_used.sanitize(title))
     pdf.set_creator("marketplace contracts")
     pdf.add_page()
+    previous = ""
     for kind, content in blocks(markup):
+        if previous == "bullet" and kind != "bullet":
+            pdf.ln(1.5)
+        previous = kind
         if isinstance(content, list):
             pdf.table_rows(content)
         elif kind in ("h1", "h2"):

@@ -4,10 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Float, String, and_, cast, exists, func, literal, select, true
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Float,
+    String,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+)
 from sqlalchemy.dialects import postgresql
 
 from marketplace.extensions import db
+
+
+# The text search configuration, inlined: a bound parameter would not resolve to regconfig and
+# would not match the expression index ix_influencer_profiles_search.
+SIMPLE = literal_column("'simple'")
 
 
 def is_postgres() -> bool:
@@ -36,9 +54,7 @@ def array_contains(column: Any, value: str) -> ColumnElement[bool]:
 def text_matches(column: Any, query: str) -> ColumnElement[bool]:
     """Full-text match of every word of `query` in a lower-cased text column."""
     if is_postgres():
-        return func.to_tsvector(literal("simple"), column).op("@@")(
-            func.plainto_tsquery(literal("simple"), query)
-        )
+        return func.to_tsvector(SIMPLE, column).op("@@")(func.plainto_tsquery(SIMPLE, query))
     words = [w for w in query.lower().split() if w]
     return _all(column, words)
 
@@ -51,9 +67,7 @@ def text_rank(column: Any, query: str) -> ColumnElement[float]:
     """Relevance of a text column to a query (ts_rank on PostgreSQL, a constant on SQLite)."""
     if is_postgres():
         return cast(
-            func.ts_rank(
-                func.to_tsvector(literal("simple"), column), func.plainto_tsquery(literal("simple"), query)
-            ),
+            func.ts_rank(func.to_tsvector(SIMPLE, column), func.plainto_tsquery(SIMPLE, query)),
             postgresql.DOUBLE_PRECISION,
         )
     return cast(literal(1.0), Float)

@@ -19,7 +19,9 @@ from tests.factories import Caller, make_brand, make_caller, make_campaign, make
 # authenticates by signature); everything else under /api/v1 must be walled.
 NOT_TENANT_SCOPED: set[str] = {"/api/v1/webhooks/stripe"}
 # Query strings that let a GET reach its object lookup (required query arguments).
-SAMPLE_QUERIES = {"/api/v1/influencers/<uuid:influencer_id>/rate-estimate": "?platform=instagram&deliverable=post"}
+SAMPLE_QUERIES = {
+    "/api/v1/influencers/<uuid:influencer_id>/rate-estimate": "?platform=instagram&deliverable=post"
+}
 
 
 @pytest.fixture

@@ -101,9 +101,11 @@ def test_pdf_creation_date_is_the_contract_date() -> None:
 
 
 def test_unicode_names_render_with_the_unicode_font() -> None:
-    """Names beyond Latin-1 ('Zoë Łukasz 李') do not crash; letters the font lacks become '?'."""
+    """Names beyond Latin-1 ('Zoë Łukasz 李') render reproducibly; letters the font lacks become '?'."""
     terms = make_terms(influencer=InfluencerParty("Zoë Łukasz 李", "zoe@example.com"))
-    text = pdf_text(render_contract_pdf(terms))
+    pdf = render_contract_pdf(terms)
+    assert render_contract_pdf(terms) == pdf
+    text = pdf_text(pdf)
     if layout.unicode_fonts() is None:
         assert "Zoë Lukasz ?" in text
     else:

@@ -1,0 +1,160 @@
+"""Discovery search: every filter, every sort, and cursor pagination across ties."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.factories import Caller, make_brand, make_caller, make_influencer, make_tenant, profile_body
+
+
+def _account(platform: str, handle: str, followers: int, likes: int) -> dict:
+    return {
+        "platform": platform,
+        "handle": handle,
+        "followers": followers,
+        "following": 100,
+        "avg_likes": likes,
+        "avg_comments": 0,
+    }
+
+
+@pytest.fixture
+def people(app: Flask, client: FlaskClient) -> dict[str, Caller]:
+    """Five influencers with distinct niches, countries, platforms, sizes and prices."""
+    make_tenant(app, "alpha")
+    specs = {
+        "chef": dict(
+            display_name="Chef Paul",
+            bio="street food in Lyon",
+            country="FR",
+            languages=["fr"],
+            niches=["food"],
+            social_accounts=[_account("instagram", "chefpaul", 10_000, 500)],
+        ),
+        "runner": dict(
+            display_name="Runner Ana",
+            bio="marathon training",
+            country="ES",
+            languages=["es", "en"],
+            niches=["sport"],
+            social_accounts=[_account("tiktok", "ana.runs", 80_000, 1_600)],
+        ),
+        "gym": dict(
+            display_name="Gym Tom",
+            bio="lifting and protein recipes",
+            country="GB",
+            languages=["en"],
+            niches=["fitness"],
+            social_accounts=[_account("youtube", "gymtom", 1_500, 90)],
+        ),
+        "jeweller": dict(
+            display_name="Lea Bijoux",
+            bio="rings and necklaces",
+            country="FR",
+            languages=["fr"],
+            niches=["jewellery"],
+            social_accounts=[_account("instagram", "lea.bijoux", 10_000, 300)],
+        ),
+        "traveller": dict(
+            display_name="Max Roams",
+            bio="food trips across Asia",
+            country="DE",
+            languages=["de", "en"],
+            niches=["travel"],
+            social_accounts=[_account("instagram", "maxroams", 1_200_000, 12_000)],
+        ),
+    }
+    people = {name: make_influencer(app, client, "alpha", **spec) for name, spec in specs.items()}
+    prices = {"chef": 30_000, "jeweller": 45_000, "traveller": 900_000}
+    for name, price in prices.items():
+        card = [
+            {"platform": "instagram", "deliverable": "post", "content_creation": True, "price_minor": price}
+        ]
+        assert people[name].put("/api/v1/influencers/me/rates", json={"rates": card}).status_code == 200
+    people["brand"] = make_brand(app, client, "alpha")
+    return people
+
+
+def _names(caller: Caller, query: str) -> list[str]:
+    response = caller.get(f"/api/v1/influencers?{query}")
+    assert response.status_code == 200, (query, response.get_json())
+    return [item["display_name"] for item in response.get_json()["items"]]
+
+
+def test_filters(people: dict[str, Caller]) -> None:
+    """Each filter narrows the result to exactly the matching profiles."""
+    brand = people["brand"]
+    assert _names(brand, "niche=food") == ["Chef Paul"]
+    assert set(_names(brand, "niche=food&related=true")) == {"Chef Paul", "Max Roams", "Gym Tom"}
+    assert set(_names(brand, "country=FR")) == {"Chef Paul", "Lea Bijoux"}
+    assert set(_names(brand, "language=en")) == {"Runner Ana", "Gym Tom", "Max Roams"}
+    assert set(_names(brand, "platform=instagram&platform=youtube")) == {
+        "Chef Paul",
+        "Lea Bijoux",
+        "Max Roams",
+        "Gym Tom",
+    }
+    assert _names(brand, "tier=mega") == ["Max Roams"]
+    assert set(_names(brand, "min_followers=2000&max_followers=80000")) == {
+        "Chef Paul",
+        "Lea Bijoux",
+        "Runner Ana",
+    }
+    assert _names(brand, "min_engagement=0.055") == ["Gym Tom"]
+    assert set(_names(brand, "max_engagement=0.015")) == {"Max Roams"}
+    assert set(_names(brand, "deliverable=post&rate_platform=instagram&max_rate=50000")) == {
+        "Chef Paul",
+        "Lea Bijoux",
+    }
+    assert _names(brand, "q=necklaces") == ["Lea Bijoux"]
+    assert _names(brand, "q=maxroams") == ["Max Roams"]
+    assert _names(brand, "q=food trips") == ["Max Roams"]
+    assert _names(brand, "verified=true") == []
+    assert _names(brand, "country=FR&niche=jewellery") == ["Lea Bijoux"]
+
+
+def test_sorts(people: dict[str, Caller]) -> None:
+    """Sorting by followers, engagement and rate orders as asked."""
+    brand = people["brand"]
+    assert _names(brand, "sort=-followers")[0] == "Max Roams"
+    ascending = _names(brand, "sort=followers")
+    assert ascending[0] == "Gym Tom" and ascending[-1] == "Max Roams"
+    assert _names(brand, "sort=-engagement")[0] == "Gym Tom"
+    assert _names(brand, "deliverable=post&sort=rate") == ["Chef Paul", "Lea Bijoux", "Max Roams"]
+    assert _names(brand, "deliverable=post&sort=-rate")[0] == "Max Roams"
+    assert len(_names(brand, "sort=rating")) == 5
+    assert _names(brand, "q=food&sort=relevance")[0] in ("Chef Paul", "Max Roams")
+
+
+def test_pagination_never_repeats_or_skips_with_ties(people: dict[str, Caller]) -> None:
+    """Two profiles share 10,000 followers; paging one at a time visits each profile once."""
+    brand = people["brand"]
+    for sort in ("-followers", "followers", "-engagement", "rating", "newest"):
+        seen, cursor = [], None
+        while True:
+            query = f"sort={sort}&limit=1" + (f"&cursor={cursor}" if cursor else "")
+            page = brand.get(f"/api/v1/influencers?{query}").get_json()
+            seen.extend(item["id"] for item in page["items"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        assert len(seen) == len(set(seen)) == 5, sort
+        assert seen == [
+            item["id"] for item in brand.get(f"/api/v1/influencers?sort={sort}").get_json()["items"]
+        ]
+
+
+def test_search_permissions_and_validation(
+    app: Flask, client: FlaskClient, people: dict[str, Caller]
+) -> None:
+    """Influencers cannot search; bad ranges and a rate sort without deliverable are 422."""
+    assert people["chef"].get("/api/v1/influencers").status_code == 403
+    admin = make_caller(app, client, "alpha", "admin")
+    assert len(_names(admin, "")) == 5
+    brand = people["brand"]
+    assert brand.get("/api/v1/influencers?min_followers=10&max_followers=5").status_code == 422
+    assert brand.get("/api/v1/influencers?sort=rate").status_code == 422
+    assert brand.get("/api/v1/influencers?niche=jewelery").status_code == 422
+    assert brand.get("/api/v1/influencers?limit=500").status_code == 422
