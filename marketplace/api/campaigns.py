@@ -14,10 +14,11 @@ from marketplace.schemas.campaigns import (
     CampaignListArgsSchema,
     CampaignSchema,
     MatchSchema,
+    PortfolioSchema,
     PublishedSchema,
 )
 from marketplace.schemas.common import PageArgsSchema, page_of
-from marketplace.services import campaigns, matching
+from marketplace.services import campaigns, matching, portfolios
 
 blp = Blueprint("campaigns", __name__, url_prefix="/api/v1/campaigns", description="Campaigns")
 
@@ -89,3 +90,11 @@ def matches(args: dict[str, Any], campaign_id: uuid.UUID) -> Any:
     """Ranked matches of the campaign's latest matching run (brand members and admins)"""
     campaign = matching.require_match_viewer(current_user(), campaign_id)
     return matching.list_matches(campaign, args["cursor"], args["limit"])
+
+
+@blp.route("/<uuid:campaign_id>/portfolio", methods=["GET"])
+@login_required("brand", "admin")
+@blp.response(200, PortfolioSchema)
+def portfolio(campaign_id: uuid.UUID) -> Any:
+    """A set of at most `slots` complementary influencers within the budget, each pick explained"""
+    return portfolios.propose(matching.require_match_viewer(current_user(), campaign_id))

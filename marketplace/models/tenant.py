@@ -31,7 +31,7 @@ class Tenant(IdMixin, TimestampMixin, db.Model):
     )
     review_window_days: Mapped[int] = mapped_column(Integer, nullable=False, default=7)
     offer_expiry_days: Mapped[int] = mapped_column(Integer, nullable=False, default=14)
-    fraud_flag_threshold_bps: Mapped[int] = mapped_column(Integer, nullable=False, default=7000)
+    fraud_flag_threshold_bps: Mapped[int] = mapped_column(Integer, nullable=False, default=5000)
     # Accepted contracts of comparable profiles needed before rate estimates use this tenant's prices.
     rate_calibration_min_contracts: Mapped[int] = mapped_column(Integer, nullable=False, default=20)
     match_top_k: Mapped[int] = mapped_column(Integer, nullable=False, default=100)

@@ -129,3 +129,29 @@ class MatchSchema(ma.Schema):
     values = fields.Dict(keys=fields.String(), values=fields.Float())
     sentence = fields.String()
     influencer = fields.Nested(MatchedInfluencerSchema)
+
+
+class PortfolioPickSchema(ma.Schema):
+    """One pick of a portfolio and what it adds."""
+
+    influencer_id = fields.UUID()
+    display_name = fields.String(allow_none=True)
+    marginal_gain = fields.Float()
+    cumulative_coverage = fields.Float()
+    cost_minor = fields.Integer()
+    explanation = fields.String()
+
+
+class PortfolioSchema(ma.Schema):
+    """A proposed set of complementary influencers within the budget."""
+
+    strategy = fields.String()
+    slots = fields.Integer()
+    budget_minor = fields.Integer(allow_none=True)
+    total_cost_minor = fields.Integer()
+    coverage = fields.Float(metadata={"description": "Objective: decayed reach in target countries/niches"})
+    target_audience = fields.Float(metadata={"description": "Followers x share in the target countries"})
+    considered = fields.Integer()
+    notes = fields.List(fields.String())
+    approximation = fields.String()
+    picks = fields.List(fields.Nested(PortfolioPickSchema))

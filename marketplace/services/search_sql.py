@@ -22,7 +22,6 @@ from sqlalchemy.dialects import postgresql
 
 from marketplace.extensions import db
 
-
 # The text search configuration, inlined: a bound parameter would not resolve to regconfig and
 # would not match the expression index ix_influencer_profiles_search.
 SIMPLE = literal_column("'simple'")

@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.factories import Caller, make_brand, make_caller, make_influencer, make_tenant, profile_body
+from tests.factories import Caller, make_brand, make_caller, make_influencer, make_tenant
 
 
 def _account(platform: str, handle: str, followers: int, likes: int) -> dict:
