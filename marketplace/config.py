@@ -36,6 +36,8 @@ class Settings:
     refresh_token_days: int = 14
     auth_rate_limit: str = "10/minute"
     storage_dir: str = ""
+    smtp_url: str | None = None
+    mail_from: str = "marketplace@localhost"
     instance_dir: str = ""
 
     @classmethod
@@ -57,6 +59,8 @@ class Settings:
             refresh_token_days=int(env.get("REFRESH_TOKEN_DAYS", "14")),
             auth_rate_limit=env.get("AUTH_RATE_LIMIT", "10/minute"),
             storage_dir=env.get("STORAGE_DIR", str(instance / "storage")),
+            smtp_url=env.get("SMTP_URL") or None,
+            mail_from=env.get("MAIL_FROM", "marketplace@localhost"),
             instance_dir=str(instance),
         )
         return settings

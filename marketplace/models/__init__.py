@@ -3,10 +3,13 @@
 from marketplace.models.base import TenantScoped
 from marketplace.models.brand import Brand, BrandExclusion, BrandMember
 from marketplace.models.campaign import Campaign
+from marketplace.models.contract import Contract, Signature
 from marketplace.models.fraud import FraudFlag
 from marketplace.models.influencer import InfluencerProfile, MetricSnapshot, RatePrice, SocialAccount
 from marketplace.models.job import JobRecord
 from marketplace.models.match import CampaignMatch
+from marketplace.models.notification import Notification
+from marketplace.models.offer import Offer
 from marketplace.models.tenant import Tenant
 from marketplace.models.user import User
 
@@ -16,11 +19,15 @@ __all__ = [
     "BrandMember",
     "Campaign",
     "CampaignMatch",
+    "Contract",
     "FraudFlag",
     "InfluencerProfile",
     "JobRecord",
     "MetricSnapshot",
+    "Notification",
+    "Offer",
     "RatePrice",
+    "Signature",
     "SocialAccount",
     "Tenant",
     "TenantScoped",

@@ -312,7 +312,8 @@ def build_influencer(number: int, ctx: TenantContext) -> InfluencerRows:
                 (
                     ctx.tenant_id, new_id(), account_id, taken, int(followers * scale),
                     following if not step else int(following * uniform(0.95, 1.02)),
-                    round(likes * scale, 1), round(comments * scale, 1), float(round(views * scale)), taken, taken,
+                    round(likes * scale, 1), round(comments * scale, 1), float(round(views * scale)),
+                    taken, taken,
                 )
             )  # fmt: skip
         oldest = min(oldest, taken)
