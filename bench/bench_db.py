@@ -89,7 +89,7 @@ def ensure_tenant(app: Flask, slug: str, count: int, seed: int) -> dict[str, Any
         tenant_id = tenant.id
         have = generated_influencer_count(tenant_id)
         if have > count:
-            raise SystemExit(f"{slug} has {have:,} generated influencers, more than {count:,}; drop the tenant")
+            raise SystemExit(f"{slug} has {have:,} generated influencers, not {count:,}: drop the tenant")
         figures: dict[str, Any] = {"tenant": slug, "influencers": count, "generated_now": count - have}
         if have < count:
             print(f"generating {count - have:,} influencers in {slug} (seed {seed})", file=sys.stderr)

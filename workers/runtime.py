@@ -65,6 +65,26 @@ def report_progress(job_id: str, done: int, total: int | None = None) -> None:
     _update_record(uuid.UUID(job_id), **values)
 
 
+def tenant_job(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap an untracked job (no JobRecord): push an app context and enter its tenant."""
+
+    @functools.wraps(function)
+    def wrapper(*, job_id: str, tenant_id: str, retries_left: int | None = None, **kwargs: Any) -> Any:
+        app = job_app()
+        with app.app_context():
+            _fresh_pool_after_fork()
+            try:
+                with tenant_scope(uuid.UUID(tenant_id)):
+                    return function(job_id=job_id, **kwargs)
+            except Exception:
+                db.session.rollback()
+                raise
+            finally:
+                db.session.remove()
+
+    return wrapper
+
+
 def tracked_job(function: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a job: push an app context, enter its tenant, record start, result or error.
 

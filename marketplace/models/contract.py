@@ -12,7 +12,14 @@ from marketplace.extensions import db
 from marketplace.models.base import JSONType, TenantScoped, UTCDateTime, tenant_fk
 
 CONTRACT_STATUSES = (
-    "generating", "awaiting_signatures", "signed", "funded", "delivered", "completed", "disputed", "cancelled",
+    "generating",
+    "awaiting_signatures",
+    "signed",
+    "funded",
+    "delivered",
+    "completed",
+    "disputed",
+    "cancelled",
 )
 
 
@@ -27,12 +34,20 @@ class Contract(TenantScoped, db.Model):
         tenant_fk("profile_id", "influencer_profiles"),
         tenant_fk("influencer_user_id", "users"),
         UniqueConstraint("tenant_id", "offer_id"),
-        CheckConstraint("cash_minor >= 0 AND platform_fee_minor >= 0 AND influencer_net_minor >= 0",
-                        name="money_positive"),
+        CheckConstraint(
+            "cash_minor >= 0 AND platform_fee_minor >= 0 AND influencer_net_minor >= 0", name="money_positive"
+        ),
         CheckConstraint("brand_pays_minor = influencer_net_minor + platform_fee_minor", name="fee_balances"),
         # No influencer holds two live contracts on one campaign.
-        Index("uq_contracts_tenant_campaign_profile_live", "tenant_id", "campaign_id", "profile_id", unique=True,
-              postgresql_where=text("status <> 'cancelled'"), sqlite_where=text("status <> 'cancelled'")),
+        Index(
+            "uq_contracts_tenant_campaign_profile_live",
+            "tenant_id",
+            "campaign_id",
+            "profile_id",
+            unique=True,
+            postgresql_where=text("status <> 'cancelled'"),
+            sqlite_where=text("status <> 'cancelled'"),
+        ),
         Index("ix_contracts_tenant_campaign_status", "tenant_id", "campaign_id", "status"),
         Index("ix_contracts_tenant_profile_created", "tenant_id", "profile_id", "created_at"),
         Index("ix_contracts_tenant_brand_created", "tenant_id", "brand_id", "created_at"),

@@ -12,7 +12,10 @@ from marketplace.extensions import db
 from marketplace.models.base import JSONType, TenantScoped, UTCDateTime, tenant_fk
 
 OFFER_STATUSES = ("pending", "accepted", "declined", "withdrawn", "expired", "countered")
-DIRECTIONS = ("invitation", "application")  # invitation: brand -> influencer; application: influencer -> brand
+DIRECTIONS = (
+    "invitation",
+    "application",
+)  # invitation: brand -> influencer; application: influencer -> brand
 
 
 class Offer(TenantScoped, db.Model):
@@ -27,8 +30,15 @@ class Offer(TenantScoped, db.Model):
         tenant_fk("parent_id", "offers"),
         CheckConstraint("cash_minor >= 0 AND in_kind_value_minor >= 0", name="money_positive"),
         # One live negotiation per influencer and campaign.
-        Index("uq_offers_tenant_campaign_profile_pending", "tenant_id", "campaign_id", "profile_id", unique=True,
-              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+        Index(
+            "uq_offers_tenant_campaign_profile_pending",
+            "tenant_id",
+            "campaign_id",
+            "profile_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
         Index("ix_offers_tenant_status_expires", "tenant_id", "status", "expires_at"),
         Index("ix_offers_tenant_profile_created", "tenant_id", "profile_id", "created_at"),
         Index("ix_offers_tenant_brand_created", "tenant_id", "brand_id", "created_at"),

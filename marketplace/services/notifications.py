@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import select, update
+import logging
+
+from flask import current_app, has_app_context
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from marketplace.errors import NotFound
 from marketplace.extensions import db
@@ -16,6 +19,7 @@ from marketplace.services.pagination import Page, paginate
 from marketplace.tenancy import get_or_404
 
 EMAIL_JOB = "workers.jobs.email.send_notification_email"
+log = logging.getLogger(__name__)
 
 
 def notify(user_id: uuid.UUID, kind: str, title: str, **payload: Any) -> Notification:
@@ -23,29 +27,53 @@ def notify(user_id: uuid.UUID, kind: str, title: str, **payload: Any) -> Notific
 
     Emails are queued by `dispatch_emails` after the commit, so a rolled-back action tells nobody.
     """
-    notification = Notification(user_id=user_id, kind=kind, title=title,
-                                payload={k: str(v) if isinstance(v, uuid.UUID) else v for k, v in payload.items()})
+    notification = Notification(
+        user_id=user_id,
+        kind=kind,
+        title=title,
+        payload={k: str(v) if isinstance(v, uuid.UUID) else v for k, v in payload.items()},
+    )
     db.session.add(notification)
-    pending = db.session.info.setdefault("notifications_to_email", [])
-    pending.append(notification)
     return notification
 
 
-def dispatch_emails() -> None:
-    """After a commit: queue one email job per new notification (or log it when SMTP is not set)."""
+_PENDING = "notifications_to_email"
+
+
+def _remember_flushed(session: Session, flush_context: Any) -> None:
+    # Ids are read at flush time: after the commit the objects are expired and must not be touched.
+    for obj in session.new:
+        if isinstance(obj, Notification):
+            session.info.setdefault(_PENDING, []).append((obj.id, obj.tenant_id, obj.kind))
+
+
+def _dispatch_after_commit(session: Session) -> None:
+    """Queue one email job per committed notification, or log it when SMTP is not set."""
+    pending = session.info.pop(_PENDING, [])
+    if not pending or not has_app_context():
+        return
     from workers.queues import enqueue
 
-    pending = db.session.info.pop("notifications_to_email", [])
-    if not pending:
-        return
     smtp = current_app.config["MARKETPLACE"].smtp_url
-    for notification in pending:
+    for notification_id, tenant_id, kind in pending:
         if smtp:
-            enqueue(EMAIL_JOB, f"email-{notification.id}", tenant_id=str(notification.tenant_id),
-                    notification_id=str(notification.id))
+            enqueue(
+                EMAIL_JOB,
+                f"email-{notification_id}",
+                tenant_id=str(tenant_id),
+                notification_id=str(notification_id),
+            )
         else:
-            current_app.logger.info("notification %s (%s) for user %s: email not sent, SMTP_URL unset",
-                                    notification.id, notification.kind, notification.user_id)
+            log.info("notification %s (%s): email not sent, SMTP_URL is not set", notification_id, kind)
+
+
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+event.listen(Session, "after_flush", _remember_flushed)
+event.listen(Session, "after_commit", _dispatch_after_commit)
+event.listen(Session, "after_rollback", _forget_after_rollback)
 
 
 def list_for(user: User, unread_only: bool, cursor: str | None, limit: int | None) -> Page:
@@ -70,7 +98,8 @@ def mark_read(user: User, notification_id: Any) -> Notification:
 def mark_all_read(user: User) -> int:
     """Mark every unread notification of the user read; returns how many."""
     result = db.session.execute(
-        update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
     db.session.commit()

@@ -1,0 +1,50 @@
+"""Sending notification emails through the SMTP server named by SMTP_URL."""
+
+from __future__ import annotations
+
+import smtplib
+import uuid
+from email.message import EmailMessage
+from urllib.parse import unquote, urlparse
+
+from flask import current_app
+from sqlalchemy import select
+
+from marketplace.extensions import db
+from marketplace.models import Notification, User
+from marketplace.models.base import utcnow
+from marketplace.tenancy import current_tenant, get_or_404
+
+
+def smtp_connection(url: str) -> smtplib.SMTP:
+    """Open an SMTP connection from smtp://user:pass@host:port (smtps:// for implicit TLS)."""
+    parsed = urlparse(url)
+    port = parsed.port or (465 if parsed.scheme == "smtps" else 25)
+    connection = (smtplib.SMTP_SSL if parsed.scheme == "smtps" else smtplib.SMTP)(
+        parsed.hostname, port, timeout=10
+    )
+    if parsed.username:
+        if parsed.scheme == "smtp+starttls":
+            connection.starttls()
+        connection.login(unquote(parsed.username), unquote(parsed.password or ""))
+    return connection
+
+
+def send_notification_email(notification_id: uuid.UUID) -> bool:
+    """Email a notification to its user once; returns whether a message was sent now."""
+    notification = get_or_404(Notification, notification_id, for_update=True)
+    if notification.emailed_at is not None:
+        return False
+    user = db.session.execute(select(User).where(User.id == notification.user_id)).scalar_one()
+    settings = current_app.config["MARKETPLACE"]
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = user.email
+    message["Subject"] = f"[{current_tenant().name}] {notification.title}"
+    details = "\n".join(f"{key}: {value}" for key, value in sorted(notification.payload.items()))
+    message.set_content(f"Hello {user.display_name},\n\n{notification.title}\n\n{details}\n")
+    with smtp_connection(settings.smtp_url) as connection:
+        connection.send_message(message)
+    notification.emailed_at = utcnow()
+    db.session.commit()
+    return True
