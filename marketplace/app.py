@@ -60,9 +60,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     app.after_request(_response_headers)
 
     from marketplace import models  # noqa: F401 - register every model with the metadata
-    from marketplace.services import notifications  # noqa: F401 - installs the email dispatch hooks
     from marketplace.api import register_blueprints
     from marketplace.cli import register_commands
+    from marketplace.services import notifications  # noqa: F401 - installs the email dispatch hooks
 
     register_blueprints(app)
     _document_api()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -39,6 +42,8 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "marketplace@localhost"
     instance_dir: str = ""
+    # Fernet keys (newest first) that encrypt secrets at rest, e.g. tenants' own Stripe keys.
+    encryption_keys: list[str] = field(default_factory=list)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -62,6 +67,7 @@ class Settings:
             smtp_url=env.get("SMTP_URL") or None,
             mail_from=env.get("MAIL_FROM", "marketplace@localhost"),
             instance_dir=str(instance),
+            encryption_keys=[k.strip() for k in env.get("ENCRYPTION_KEYS", "").split(",") if k.strip()],
         )
         return settings
 
@@ -75,9 +81,18 @@ class Settings:
             stripe_defaults = (LOCALSTRIPE_KEY, LOCALSTRIPE_WEBHOOK_SECRET)
             if self.stripe_api_key in stripe_defaults or self.stripe_webhook_secret in stripe_defaults:
                 raise ConfigError("STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET are required in production")
+            if not self.encryption_keys:
+                raise ConfigError("ENCRYPTION_KEYS (comma-separated Fernet keys) is required in production")
         elif not self.secret_key:
             # Development and tests get a per-process key: tokens do not survive a restart.
             self.secret_key = secrets.token_urlsafe(48)
+        if not self.encryption_keys:
+            # Development and tests only: a key derived from SECRET_KEY (production refuses above).
+            digest = hashlib.sha256(b"marketplace-encryption-key:" + self.secret_key.encode()).digest()
+            self.encryption_keys = [base64.urlsafe_b64encode(digest).decode()]
+        for key in self.encryption_keys:
+            if not _is_fernet_key(key):
+                raise ConfigError("ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64 bytes)")
 
     def flask_config(self) -> dict[str, Any]:
         """Translate the settings into Flask and extension config keys."""
@@ -104,3 +119,11 @@ class Settings:
             "RATELIMIT_STRATEGY": "fixed-window",
             "MARKETPLACE": self,
         }
+
+
+def _is_fernet_key(key: str) -> bool:
+    """True for 32 bytes in url-safe base64, the shape of a Fernet key."""
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32
+    except (binascii.Error, ValueError):
+        return False

@@ -188,3 +188,20 @@ def make_campaign(brand: Caller, publish: bool = False, **overrides: Any) -> str
         published = brand.post(f"/api/v1/campaigns/{campaign_id}/publish")
         assert published.status_code == 200, published.get_json()
     return campaign_id
+
+
+def make_offer(
+    brand: Caller, influencer: Caller, campaign_id: str, cash_minor: int = 50_000, **extra: Any
+) -> str:
+    """A pending invitation from the brand to the influencer; returns its id."""
+    body = {"influencer_id": influencer.profile_id, "cash_minor": cash_minor, "message": "Join us", **extra}
+    response = brand.post(f"/api/v1/campaigns/{campaign_id}/offers", json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def accept_offer(caller: Caller, offer_id: str) -> str:
+    """Accept an offer; returns the contract id."""
+    response = caller.post(f"/api/v1/offers/{offer_id}/accept")
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["contract_id"]

@@ -72,6 +72,23 @@ def enqueue(dotted_name: str, job_id: str, spec: JobSpec | None = None, **kwargs
     _in_process_executor().submit(_run_in_process, app, dotted_name, spec, kwargs)
 
 
+def schedule_at(when: Any, dotted_name: str, job_id: str, spec: JobSpec | None = None, **kwargs: Any) -> None:
+    """Run a job at a given time through rq's scheduler (workers start with the scheduler on)."""
+    spec = spec or JobSpec()
+    if redis.client is None:
+        raise RuntimeError("scheduling needs Redis; the embedded default runs the periodic sweeps instead")
+    Queue(spec.queue, connection=redis.client).enqueue_at(
+        when,
+        dotted_name,
+        kwargs={"job_id": job_id, **kwargs},
+        job_id=job_id,
+        retry=Retry(max=len(spec.retry_intervals), interval=list(spec.retry_intervals)),
+        job_timeout=spec.timeout_seconds,
+        result_ttl=spec.result_ttl_seconds,
+        failure_ttl=spec.result_ttl_seconds,
+    )
+
+
 def _run_in_process(app: Flask, dotted_name: str, spec: JobSpec, kwargs: dict[str, Any]) -> None:
     """Run a job with rq's retry schedule inside this process (embedded default)."""
     function = resolve(dotted_name)

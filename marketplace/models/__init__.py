@@ -10,6 +10,16 @@ from marketplace.models.job import JobRecord
 from marketplace.models.match import CampaignMatch
 from marketplace.models.notification import Notification
 from marketplace.models.offer import Offer
+from marketplace.models.payment import (
+    LedgerEntry,
+    LedgerMovement,
+    Payment,
+    PayoutAccount,
+    Refund,
+    StripeCredentials,
+    StripeEvent,
+    Transfer,
+)
 from marketplace.models.tenant import Tenant
 from marketplace.models.user import User
 
@@ -23,13 +33,21 @@ __all__ = [
     "FraudFlag",
     "InfluencerProfile",
     "JobRecord",
+    "LedgerEntry",
+    "LedgerMovement",
     "MetricSnapshot",
     "Notification",
     "Offer",
+    "Payment",
+    "PayoutAccount",
     "RatePrice",
+    "Refund",
     "Signature",
     "SocialAccount",
+    "StripeCredentials",
+    "StripeEvent",
     "Tenant",
     "TenantScoped",
+    "Transfer",
     "User",
 ]

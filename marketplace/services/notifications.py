@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
-
-import logging
 
 from flask import current_app, has_app_context
 from sqlalchemy import event, select, update

@@ -13,7 +13,16 @@ from flask.testing import FlaskClient
 from marketplace.extensions import db
 from marketplace.models import JobRecord, User
 from marketplace.tenancy import TenantScopeMissing, tenant_scope
-from tests.factories import Caller, make_brand, make_caller, make_campaign, make_influencer, make_tenant
+from tests.factories import (
+    Caller,
+    accept_offer,
+    make_brand,
+    make_caller,
+    make_campaign,
+    make_influencer,
+    make_offer,
+    make_tenant,
+)
 
 # Routes that are tenant-independent by design (the platform's Stripe webhook, added later,
 # authenticates by signature); everything else under /api/v1 must be walled.
@@ -89,17 +98,29 @@ def _objects_of(app: Flask, owner: Caller) -> dict[str, Callable[[], str]]:
     influencer = make_influencer(app, owner.client, owner.tenant_slug)
     brand = make_brand(app, owner.client, owner.tenant_slug)
     campaign = make_campaign(brand, publish=True)
+    offer = make_offer(brand, influencer, campaign)
+    # A second influencer accepts, so the first keeps a pending offer to walk.
+    second = make_influencer(app, owner.client, owner.tenant_slug)
+    contract = accept_offer(second, make_offer(brand, second, campaign))
+    notification = influencer.get("/api/v1/notifications").get_json()["items"][0]["id"]
     return {
         "job_id": lambda: job,
         "influencer_id": lambda: influencer.profile_id,
         "brand_id": lambda: brand.brand_id,
         "campaign_id": lambda: campaign,
+        "offer_id": lambda: offer,
+        "contract_id": lambda: contract,
+        "notification_id": lambda: notification,
     }
 
 
 def test_every_route_is_tenant_scoped(app: Flask, two_tenants: tuple[Caller, Caller]) -> None:
     """Walk the URL map: every /api/v1 route needs X-Tenant and never shows another tenant's data."""
     alpha, beta = two_tenants
+    beta_by_role = {
+        "brand": make_brand(app, beta.client, "beta"),
+        "influencer": make_influencer(app, beta.client, "beta"),
+    }
     factories = _objects_of(app, alpha)
     alpha_ids = {name: make() for name, make in factories.items()}
     # Logout revokes the caller's token, so it is walked last.
@@ -130,7 +151,10 @@ def test_every_route_is_tenant_scoped(app: Flask, two_tenants: tuple[Caller, Cal
             assert public or foreign_token.status_code == 401, (
                 f"{method} {rule.rule} accepted alpha's token in beta: {foreign_token.status_code}"
             )
-            as_beta = beta.client.open(path, method=method, json={}, headers=beta.headers)
+            # Call as a beta user whose role the route admits, so the request reaches the lookup.
+            roles = getattr(app.view_functions[rule.endpoint], "_required_roles", ())
+            caller = beta if not roles or "admin" in roles else beta_by_role[roles[0]]
+            as_beta = caller.client.open(path, method=method, json={}, headers=caller.headers)
             body = as_beta.get_data(as_text=True)
             for value in alpha_ids.values():
                 assert str(value) not in body or rule.arguments, f"{method} {rule.rule} leaked {value}"

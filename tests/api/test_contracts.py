@@ -1,0 +1,150 @@
+"""Contracts: generated PDF, e-signatures over the document hash, who sees what, and the slot race."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+from flask import Flask
+from flask.testing import FlaskClient
+from pypdf import PdfReader
+from redis import Redis
+
+from tests.factories import (
+    Caller,
+    accept_offer,
+    make_brand,
+    make_caller,
+    make_campaign,
+    make_influencer,
+    make_offer,
+    make_tenant,
+)
+from tests.workers.test_jobs import _drain
+
+
+def _contract(
+    app: Flask, client: FlaskClient, redis_client: Redis, **offer: object
+) -> tuple[Caller, Caller, str]:
+    brand = make_brand(app, client, "alpha")
+    influencer = make_influencer(app, client, "alpha", display_name="Ines Cook")
+    campaign = make_campaign(brand, publish=True)
+    contract = accept_offer(influencer, make_offer(brand, influencer, campaign, **offer))
+    _drain(redis_client)
+    return brand, influencer, contract
+
+
+def _text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_document_generated_hashed_and_readable(app: Flask, client: FlaskClient, redis_client: Redis) -> None:
+    """The job renders a PDF with both parties, the amounts and the disclosure clause, and hashes it."""
+    make_tenant(app, "alpha", platform_fee_bps=1_000)
+    brand, influencer, contract_id = _contract(app, client, redis_client, cash_minor=40_000)
+    contract = influencer.get(f"/api/v1/contracts/{contract_id}").get_json()
+    assert contract["status"] == "awaiting_signatures" and len(contract["document_sha256"]) == 64
+    response = brand.get(f"/api/v1/contracts/{contract_id}/document")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = _text(response.data)
+    assert "Ines Cook" in text and "Acme Foods" in text
+    assert "EUR 400.00" in text and "EUR 40.00" in text and "EUR 360.00" in text
+    assert "#ad" in text and "Paid partnership" in text
+    import hashlib
+
+    assert hashlib.sha256(response.data).hexdigest() == contract["document_sha256"]
+    assert "contract_ready" in [
+        n["kind"] for n in influencer.get("/api/v1/notifications").get_json()["items"]
+    ]
+
+
+def test_signing_by_both_parties_appends_the_audit_trail(
+    app: Flask, client: FlaskClient, redis_client: Redis
+) -> None:
+    """Each party signs over the hash; a wrong hash or no consent is refused; both: signed + audit page."""
+    make_tenant(app, "alpha")
+    brand, influencer, contract_id = _contract(app, client, redis_client)
+    sha = influencer.get(f"/api/v1/contracts/{contract_id}").get_json()["document_sha256"]
+    path = f"/api/v1/contracts/{contract_id}/sign"
+    wrong = influencer.post(
+        path, json={"full_name": "Ines Cook", "consent": True, "document_sha256": "0" * 64}
+    )
+    assert wrong.status_code == 409 and wrong.get_json()["current_document_sha256"] == sha
+    refused = influencer.post(path, json={"full_name": "Ines Cook", "consent": False, "document_sha256": sha})
+    assert refused.status_code == 422
+    first = influencer.post(
+        path,
+        json={"full_name": "Ines Cook", "consent": True, "document_sha256": sha},
+        headers={"User-Agent": "pytest-browser/1.0"},
+    )
+    assert first.status_code == 200 and first.get_json()["status"] == "awaiting_signatures"
+    assert (
+        influencer.post(
+            path, json={"full_name": "Ines Cook", "consent": True, "document_sha256": sha}
+        ).status_code
+        == 409
+    )
+    second = brand.post(path, json={"full_name": "Bob Brand", "consent": True, "document_sha256": sha})
+    assert second.status_code == 200
+    signed = second.get_json()
+    assert signed["status"] == "signed" and {s["party"] for s in signed["signatures"]} == {
+        "brand",
+        "influencer",
+    }
+    pdf = brand.get(f"/api/v1/contracts/{contract_id}/document").data
+    reader = PdfReader(io.BytesIO(pdf))
+    audit = reader.pages[-1].extract_text()
+    assert "Ines Cook" in audit and "Bob Brand" in audit and sha in audit.replace("\n", "")
+    assert "pytest-browser/1.0" in audit
+
+
+def test_only_parties_and_admins_see_contracts(app: Flask, client: FlaskClient, redis_client: Redis) -> None:
+    """Another brand, another influencer get 404 on the contract and its document; admins see both."""
+    make_tenant(app, "alpha")
+    _, _, contract_id = _contract(app, client, redis_client)
+    outsiders = [make_brand(app, client, "alpha", name="Other"), make_influencer(app, client, "alpha")]
+    for outsider in outsiders:
+        assert outsider.get(f"/api/v1/contracts/{contract_id}").status_code == 404
+        assert outsider.get(f"/api/v1/contracts/{contract_id}/document").status_code == 404
+        assert outsider.get("/api/v1/contracts").get_json()["items"] == []
+    admin = make_caller(app, client, "alpha", "admin")
+    assert admin.get(f"/api/v1/contracts/{contract_id}/document").status_code == 200
+
+
+def test_in_kind_contract_needs_no_funding(app: Flask, client: FlaskClient, redis_client: Redis) -> None:
+    """An in-kind contract records the declared value; once signed, the work can start."""
+    make_tenant(app, "alpha")
+    gift = [{"description": "Tasting box", "value_minor": 8_000}]
+    brand, _, contract_id = _contract(app, client, redis_client, cash_minor=0, in_kind_items=gift)
+    contract = brand.get(f"/api/v1/contracts/{contract_id}").get_json()
+    assert contract["compensation_kind"] == "in_kind" and contract["in_kind_value_minor"] == 8_000
+    assert contract["cash_minor"] == contract["brand_pays_minor"] == 0
+    assert "EUR 80.00" in _text(brand.get(f"/api/v1/contracts/{contract_id}/document").data)
+
+
+def test_fifty_concurrent_accepts_fill_three_slots(app: Flask, client: FlaskClient) -> None:
+    """50 influencers accept at once on a 3-slot campaign: exactly 3 contracts and 47 clear 409s."""
+    make_tenant(app, "alpha")
+    brand = make_brand(app, client, "alpha")
+    campaign = make_campaign(brand, publish=True, slots=3)
+    people = [make_influencer(app, client, "alpha") for _ in range(50)]
+    offers = [make_offer(brand, person, campaign, cash_minor=10_000) for person in people]
+    barrier = threading.Barrier(len(people))
+    results: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def accept(person: Caller, offer: str) -> None:
+        own_client = app.test_client()
+        barrier.wait()
+        response = own_client.post(f"/api/v1/offers/{offer}/accept", headers=person.headers)
+        with lock:
+            results.append((response.status_code, response.get_json().get("detail", "")))
+
+    threads = [threading.Thread(target=accept, args=pair) for pair in zip(people, offers, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(status for status, _ in results) == [201] * 3 + [409] * 47
+    assert all("slots" in detail for status, detail in results if status == 409)
+    assert len(brand.get(f"/api/v1/contracts?campaign_id={campaign}").get_json()["items"]) == 3
