@@ -1,9 +1,12 @@
 """ORM models, one module per aggregate; importing this package registers them all."""
 
+from marketplace.models.audit import AuditEntry
 from marketplace.models.base import TenantScoped
 from marketplace.models.brand import Brand, BrandExclusion, BrandMember
 from marketplace.models.campaign import Campaign
 from marketplace.models.contract import Contract, Signature
+from marketplace.models.delivery import Deliverable, DeliverableMetric, Review
+from marketplace.models.dispute import Dispute, DisputeMessage
 from marketplace.models.fraud import FraudFlag
 from marketplace.models.influencer import InfluencerProfile, MetricSnapshot, RatePrice, SocialAccount
 from marketplace.models.job import JobRecord
@@ -24,12 +27,17 @@ from marketplace.models.tenant import Tenant
 from marketplace.models.user import User
 
 __all__ = [
+    "AuditEntry",
     "Brand",
     "BrandExclusion",
     "BrandMember",
     "Campaign",
     "CampaignMatch",
     "Contract",
+    "Deliverable",
+    "DeliverableMetric",
+    "Dispute",
+    "DisputeMessage",
     "FraudFlag",
     "InfluencerProfile",
     "JobRecord",
@@ -42,6 +50,7 @@ __all__ = [
     "PayoutAccount",
     "RatePrice",
     "Refund",
+    "Review",
     "Signature",
     "SocialAccount",
     "StripeCredentials",
