@@ -92,7 +92,9 @@ class Settings:
             self.encryption_keys = [base64.urlsafe_b64encode(digest).decode()]
         for key in self.encryption_keys:
             if not _is_fernet_key(key):
-                raise ConfigError("ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64 bytes)")
+                raise ConfigError(
+                    "ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64 bytes)"
+                )
 
     def flask_config(self) -> dict[str, Any]:
         """Translate the settings into Flask and extension config keys."""

@@ -205,3 +205,19 @@ def accept_offer(caller: Caller, offer_id: str) -> str:
     response = caller.post(f"/api/v1/offers/{offer_id}/accept")
     assert response.status_code == 201, response.get_json()
     return response.get_json()["contract_id"]
+
+
+def sign_both(brand: Caller, influencer: Caller, contract_id: str) -> dict[str, Any]:
+    """Both parties sign the generated document; returns the signed contract."""
+    sha = influencer.get(f"/api/v1/contracts/{contract_id}").get_json()["document_sha256"]
+    assert sha, "the document must be generated first (drain the queue)"
+    for caller, name in ((influencer, "Ines Cook"), (brand, "Bob Brand")):
+        signed = caller.post(
+            f"/api/v1/contracts/{contract_id}/sign",
+            json={"full_name": name, "consent": True, "document_sha256": sha},
+        )
+        assert signed.status_code == 200, signed.get_json()
+    return signed.get_json()
+
+
+GIFT = [{"description": "Tasting box", "value_minor": 8_000}]

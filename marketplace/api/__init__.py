@@ -2,40 +2,32 @@
 
 from __future__ import annotations
 
+import importlib
+
 from flask import Flask
 
 from marketplace.extensions import api
 
+# Each module exposes `blp`, a flask-smorest Blueprint; order is the order of the docs page.
+RESOURCES = (
+    "auth",
+    "me",
+    "jobs",
+    "niches",
+    "influencers",
+    "brands",
+    "campaigns",
+    "offers",
+    "contracts",
+    "delivery",
+    "notifications",
+    "admin",
+    "reports",
+)
+
 
 def register_blueprints(app: Flask) -> None:
-    """Register every resource blueprint on the API."""
-    from marketplace.api import (
-        admin,
-        auth,
-        brands,
-        campaigns,
-        contracts,
-        influencers,
-        jobs,
-        me,
-        niches,
-        notifications,
-        offers,
-        ops,
-    )
-
-    for module in (
-        auth,
-        me,
-        jobs,
-        admin,
-        niches,
-        influencers,
-        brands,
-        campaigns,
-        offers,
-        contracts,
-        notifications,
-    ):
-        api.register_blueprint(module.blp)
-    app.register_blueprint(ops.bp)
+    """Register every resource blueprint on the API, and the ops routes on the app."""
+    for name in RESOURCES:
+        api.register_blueprint(importlib.import_module(f"marketplace.api.{name}").blp)
+    app.register_blueprint(importlib.import_module("marketplace.api.ops").bp)

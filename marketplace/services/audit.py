@@ -26,12 +26,22 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def record(actor: User | None, action: str, target_type: str, target_id: Any,
-           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> AuditEntry:
+def record(
+    actor: User | None,
+    action: str,
+    target_type: str,
+    target_id: Any,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
     """Add an audit entry to the current transaction (it commits with the action it describes)."""
     entry = AuditEntry(
-        actor_id=actor.id if actor else None, action=action, target_type=target_type, target_id=str(target_id),
-        before=_jsonable(before), after=_jsonable(after),
+        actor_id=actor.id if actor else None,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        before=_jsonable(before),
+        after=_jsonable(after),
         request_id=g.get("request_id") if has_request_context() else None,
     )
     db.session.add(entry)
@@ -58,5 +68,6 @@ def search(args: dict[str, Any]) -> Page:
         stmt = stmt.where(AuditEntry.created_at >= args["since"])
     if args.get("until"):
         stmt = stmt.where(AuditEntry.created_at < args["until"])
-    return paginate(stmt, [(AuditEntry.created_at, True), (AuditEntry.id, True)], args.get("cursor"),
-                    args.get("limit"))
+    return paginate(
+        stmt, [(AuditEntry.created_at, True), (AuditEntry.id, True)], args.get("cursor"), args.get("limit")
+    )

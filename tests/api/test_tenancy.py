@@ -9,11 +9,14 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from redis import Redis
 
 from marketplace.extensions import db
-from marketplace.models import JobRecord, User
+from marketplace.models import FraudFlag, JobRecord, User
 from marketplace.tenancy import TenantScopeMissing, tenant_scope
+from tests.conftest import REDIS_URL
 from tests.factories import (
+    GIFT,
     Caller,
     accept_offer,
     make_brand,
@@ -22,7 +25,9 @@ from tests.factories import (
     make_influencer,
     make_offer,
     make_tenant,
+    sign_both,
 )
+from tests.workers.test_jobs import _drain
 
 # Routes that are tenant-independent by design (the platform's Stripe webhook, added later,
 # authenticates by signature); everything else under /api/v1 must be walled.
@@ -103,6 +108,26 @@ def _objects_of(app: Flask, owner: Caller) -> dict[str, Callable[[], str]]:
     second = make_influencer(app, owner.client, owner.tenant_slug)
     contract = accept_offer(second, make_offer(brand, second, campaign))
     notification = influencer.get("/api/v1/notifications").get_json()["items"][0]["id"]
+    # A signed in-kind contract with a deliverable, and a disputed one.
+    third = make_influencer(app, owner.client, owner.tenant_slug)
+    gift = accept_offer(third, make_offer(brand, third, campaign, cash_minor=0, in_kind_items=GIFT))
+    fourth = make_influencer(app, owner.client, owner.tenant_slug)
+    disputed = accept_offer(fourth, make_offer(brand, fourth, campaign, cash_minor=0, in_kind_items=GIFT))
+    _drain(Redis.from_url(REDIS_URL))
+    sign_both(brand, third, gift)
+    sign_both(brand, fourth, disputed)
+    deliverable = third.post(
+        f"/api/v1/contracts/{gift}/deliverables",
+        json={"platform": "instagram", "type": "post", "url": "https://instagram.com/p/x", "caption": "#ad"},
+    ).get_json()["deliverable"]["id"]
+    dispute = fourth.post(
+        f"/api/v1/contracts/{disputed}/disputes", json={"reason": "late", "description": "Late"}
+    ).get_json()["id"]
+    with app.app_context(), tenant_scope(_tenant_id(owner)):
+        flag = FraudFlag(profile_id=uuid.UUID(influencer.profile_id), score=0.9, reasons=[], status="open")
+        db.session.add(flag)
+        db.session.commit()
+        flag_id = str(flag.id)
     return {
         "job_id": lambda: job,
         "influencer_id": lambda: influencer.profile_id,
@@ -111,7 +136,18 @@ def _objects_of(app: Flask, owner: Caller) -> dict[str, Callable[[], str]]:
         "offer_id": lambda: offer,
         "contract_id": lambda: contract,
         "notification_id": lambda: notification,
+        "deliverable_id": lambda: deliverable,
+        "dispute_id": lambda: dispute,
+        "user_id": lambda: influencer.user_id,
+        "flag_id": lambda: flag_id,
     }
+
+
+def _tenant_id(caller: Caller) -> uuid.UUID:
+    from marketplace.services.tenants import tenant_by_slug
+
+    with caller.client.application.app_context():
+        return tenant_by_slug(caller.tenant_slug).id
 
 
 def test_every_route_is_tenant_scoped(app: Flask, two_tenants: tuple[Caller, Caller]) -> None:

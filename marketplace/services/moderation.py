@@ -1,0 +1,97 @@
+"""Moderation by a tenant's admins: suspensions, verification, fraud flags; every action audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marketplace.domain.lifecycles import check_transition
+from marketplace.errors import Conflict
+from marketplace.extensions import db
+from marketplace.models import FraudFlag, InfluencerProfile, User
+from marketplace.models.base import utcnow
+from marketplace.services import audit
+from marketplace.services.notifications import notify
+from marketplace.services.offers import pending_for_user
+from marketplace.tenancy import get_or_404
+
+USER_FIELDS = ("role", "suspended_at")
+
+
+def suspend(admin: User, user_id: Any, reason: str) -> User:
+    """Suspend a user: they cannot log in or act, and their pending offers are withdrawn."""
+    user = get_or_404(User, user_id, for_update=True)
+    if user.id == admin.id:
+        raise Conflict("Admins cannot suspend themselves.")
+    if user.is_suspended:
+        raise Conflict("The user is already suspended.")
+    before = audit.snapshot(user, USER_FIELDS)
+    user.suspended_at = utcnow()
+    withdrawn = []
+    for offer in pending_for_user(user.id):
+        offer.status = check_transition("offer", offer.status, "withdrawn")
+        offer.responded_at, offer.responded_by = utcnow(), admin.id
+        withdrawn.append(str(offer.id))
+    audit.record(
+        admin,
+        "user.suspend",
+        "user",
+        user.id,
+        before,
+        {**audit.snapshot(user, USER_FIELDS), "reason": reason, "withdrawn_offers": withdrawn},
+    )
+    db.session.commit()
+    return user
+
+
+def reinstate(admin: User, user_id: Any, reason: str) -> User:
+    """Lift a suspension."""
+    user = get_or_404(User, user_id, for_update=True)
+    if not user.is_suspended:
+        raise Conflict("The user is not suspended.")
+    before = audit.snapshot(user, USER_FIELDS)
+    user.suspended_at = None
+    audit.record(
+        admin,
+        "user.reinstate",
+        "user",
+        user.id,
+        before,
+        {**audit.snapshot(user, USER_FIELDS), "reason": reason},
+    )
+    notify(user.id, "account_reinstated", "Your account was reinstated")
+    db.session.commit()
+    return user
+
+
+def verify(admin: User, profile_id: Any, verified: bool) -> InfluencerProfile:
+    """Mark an influencer verified (or not); verification counts in matching."""
+    profile = get_or_404(InfluencerProfile, profile_id, for_update=True)
+    before = audit.snapshot(profile, ("verified",))
+    profile.verified = verified
+    audit.record(
+        admin, "influencer.verify", "influencer", profile.id, before, audit.snapshot(profile, ("verified",))
+    )
+    if verified:
+        notify(profile.user_id, "profile_verified", "Your profile is verified")
+    db.session.commit()
+    return profile
+
+
+def review_flag(admin: User, flag_id: Any, decision: str, note: str) -> FraudFlag:
+    """Confirm or dismiss a fraud flag; a confirmed one also suspends nobody by itself (admins decide)."""
+    flag = get_or_404(FraudFlag, flag_id, for_update=True)
+    if flag.status != "open":
+        raise Conflict(f"The flag is already {flag.status}.")
+    before = audit.snapshot(flag, ("status", "review_note"))
+    flag.status = "confirmed" if decision == "confirm" else "dismissed"
+    flag.reviewed_by, flag.reviewed_at, flag.review_note = admin.id, utcnow(), note
+    audit.record(
+        admin,
+        f"flag.{decision}",
+        "fraud_flag",
+        flag.id,
+        before,
+        audit.snapshot(flag, ("status", "review_note")),
+    )
+    db.session.commit()
+    return flag

@@ -1,0 +1,170 @@
+"""Stripe webhooks in: verify, record once under the event id, resolve the tenant, process in a job.
+
+The platform endpoint verifies with STRIPE_WEBHOOK_SECRET and accepts events of tenants that run
+on the platform account; a tenant's endpoint verifies with that tenant's own secret (else the
+platform's) and accepts only that tenant's events. The tenant comes from our metadata on the
+object (tenant_id), else from our rows that name the object's Stripe id.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.errors import BadRequest, NotFound
+from marketplace.extensions import db
+from marketplace.models import Payment, PayoutAccount, Refund, StripeEvent, Tenant, Transfer
+from marketplace.models.base import utcnow
+from marketplace.payments.errors import InvalidSignature
+from marketplace.payments.signatures import verify_event
+from marketplace.services.payments.access import access_for, has_own_account, platform_access
+from marketplace.services.payments.refs import metadata_id, stripe_id
+from marketplace.services.payments.release import PAYMENTS_SPEC
+from marketplace.tenancy import unscoped
+from workers.queues import enqueue
+
+log = logging.getLogger(__name__)
+PROCESS_JOB = "workers.jobs.payments.process_stripe_event"
+PLATFORM_SCOPE = "platform"
+
+
+@dataclass
+class Receipt:
+    """What the webhook endpoint answers: the recorded event and whether it was a repeat."""
+
+    event: StripeEvent
+    duplicate: bool
+
+
+def receive_event(payload: bytes, signature: str | None, tenant_slug: str | None = None) -> Receipt:
+    """Verify and record one delivery, then queue its processing; a repeat is acknowledged only."""
+    scope_tenant: uuid.UUID | None = None
+    secret = platform_access().webhook_secret
+    if tenant_slug is not None:
+        tenant = db.session.execute(select(Tenant).where(Tenant.slug == tenant_slug.lower())).scalar_one_or_none()
+        if tenant is None:
+            raise NotFound("No such marketplace.")
+        scope_tenant = tenant.id
+        secret = access_for(tenant.id).webhook_secret
+    try:
+        event = verify_event(payload, signature, secret)
+    except InvalidSignature as exc:
+        log.warning("stripe webhook refused: %s", exc)
+        raise BadRequest("The Stripe-Signature header does not verify for this endpoint.") from None
+    scope = str(scope_tenant) if scope_tenant else PLATFORM_SCOPE
+    tenant_id = resolve_tenant(event, scope_tenant)
+    row = StripeEvent(
+        scope=scope,
+        stripe_event_id=event["id"],
+        type=str(event.get("type", ""))[:100],
+        stripe_account=event.get("account"),
+        tenant_id=tenant_id,
+        payload=event,
+        status="received" if tenant_id else "ignored",
+        outcome=None if tenant_id else "no tenant of this endpoint owns it",
+        processed_at=None if tenant_id else utcnow(),
+    )
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = db.session.execute(
+            select(StripeEvent).where(StripeEvent.scope == scope, StripeEvent.stripe_event_id == event["id"])
+        ).scalar_one()
+        if existing.status == "received":  # recorded but maybe never queued (Redis was down): queue again
+            queue_processing(existing)
+        return Receipt(existing, duplicate=True)
+    if tenant_id:
+        queue_processing(row)
+    return Receipt(row, duplicate=False)
+
+
+def queue_processing(event: StripeEvent) -> None:
+    """Queue the job that processes a recorded event (processing twice is harmless)."""
+    enqueue(
+        PROCESS_JOB,
+        f"stripe-event-{event.id}",
+        PAYMENTS_SPEC,
+        tenant_id=str(event.tenant_id),
+        event_id=str(event.id),
+    )
+
+
+def _tenant_exists(tenant_id: uuid.UUID) -> bool:
+    return db.session.execute(select(Tenant.id).where(Tenant.id == tenant_id)).first() is not None
+
+
+def resolve_tenant(event: dict[str, Any], scope_tenant: uuid.UUID | None) -> uuid.UUID | None:
+    """The tenant an event belongs to, or None when it is not for this endpoint."""
+    obj = (event.get("data") or {}).get("object") or {}
+    claimed = metadata_id(obj, "tenant_id")
+    if scope_tenant is not None:
+        return None if claimed is not None and claimed != scope_tenant else scope_tenant
+    tenant_id = claimed if claimed is not None and _tenant_exists(claimed) else _tenant_by_stripe_ids(obj)
+    if tenant_id is None or has_own_account(tenant_id):
+        return None  # a tenant on its own Stripe account is served by its own endpoint only
+    return tenant_id
+
+
+def _first_tenant(stmt: Any) -> uuid.UUID | None:
+    return db.session.execute(stmt.execution_options(**unscoped()).limit(1)).scalar_one_or_none()
+
+
+def _tenant_by_stripe_ids(obj: dict[str, Any]) -> uuid.UUID | None:
+    """Find the tenant through our rows that name the object's Stripe ids (platform-level lookup)."""
+    kind, object_id = obj.get("object"), obj.get("id")
+    intent = object_id if kind == "payment_intent" else stripe_id(obj.get("payment_intent"))
+    charge = object_id if kind == "charge" else stripe_id(obj.get("charge"))
+    lookups: list[Any] = []
+    if kind == "account":
+        lookups.append(select(PayoutAccount.tenant_id).where(PayoutAccount.stripe_account_id == object_id))
+    if kind == "transfer":
+        lookups.append(select(Transfer.tenant_id).where(Transfer.stripe_transfer_id == object_id))
+    if kind == "refund":
+        lookups.append(select(Refund.tenant_id).where(Refund.stripe_refund_id == object_id))
+    if intent or charge:
+        conditions = []
+        if intent:
+            conditions.append(Payment.stripe_payment_intent_id == intent)
+        if charge:
+            conditions.append(Payment.stripe_charge_id == charge)
+        lookups.append(select(Payment.tenant_id).where(or_(*conditions)))
+    for stmt in lookups:
+        tenant_id = _first_tenant(stmt)
+        if tenant_id is not None:
+            return tenant_id
+    return None
+
+
+Handler = Callable[[dict[str, Any], list[Callable[[], Any]]], str]
+
+
+def process_event(event_id: uuid.UUID, handlers: dict[str, Handler]) -> dict[str, Any]:
+    """Run the handler of one recorded event once (under a row lock); follow-ups run after the commit."""
+    event = db.session.execute(
+        select(StripeEvent).where(StripeEvent.id == event_id).with_for_update()
+    ).scalar_one_or_none()
+    if event is None:
+        return {"status": "missing"}
+    if event.processed_at is not None:
+        db.session.commit()
+        return {"status": event.status, "outcome": event.outcome, "repeat": True}
+    handler = handlers.get(event.type)
+    followups: list[Callable[[], Any]] = []
+    if handler is None:
+        outcome, status = "no handler for this type", "ignored"
+    else:
+        outcome, status = handler(event.payload["data"]["object"], followups), "processed"
+    event.status, event.outcome, event.processed_at = status, outcome[:300], utcnow()
+    db.session.commit()
+    for followup in followups:
+        followup()
+    log.info("stripe event %s (%s): %s", event.stripe_event_id, event.type, outcome)
+    return {"status": status, "outcome": outcome}
