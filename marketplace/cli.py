@@ -60,6 +60,23 @@ def register_commands(app: Flask) -> None:
 
         run_worker(app, burst=burst)
 
+    @app.cli.command("cron")
+    def cron_command() -> None:
+        """Run rq's cron scheduler: offer expiry and auto-approval sweeps every minute."""
+        from workers.schedule import run_cron
+
+        run_cron(app)
+
+    @app.cli.command("sweep")
+    def sweep_command() -> None:
+        """Run the periodic sweeps once, now, in this process."""
+        from workers.runtime import bind_app
+        from workers.schedule import sweep_tenants
+
+        bind_app(app)
+        for slug, figures in sweep_tenants().items():
+            click.echo(f"{slug}: {figures}")
+
 
 def main() -> None:
     """Entry point of the `marketplace` console script."""

@@ -75,6 +75,10 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
 
+    from workers.schedule import start_in_process_sweeper
+
+    sweeper = start_in_process_sweeper(app)
+
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
@@ -84,6 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        sweeper.set()
         if localstripe is not None:
             localstripe.terminate()
             localstripe.wait(timeout=10)
