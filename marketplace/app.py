@@ -8,7 +8,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 from marketplace import errors, logs, tenancy
 from marketplace.config import Settings
@@ -17,6 +17,18 @@ from marketplace.models.base import render_migration_type
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# JSON answers load nothing; the docs page runs Swagger UI, whose bootstrap script and styles are inline.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=()"
+)
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
@@ -33,6 +45,8 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
     app = Flask(__name__, instance_path=settings.instance_dir)
     app.config.update(settings.flask_config())
+    # First, so that even a request the rate limiter refuses carries its request id.
+    app.before_request(_assign_request_id)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         Path(settings.instance_dir).mkdir(parents=True, exist_ok=True)
 
@@ -55,7 +69,6 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     api.ERROR_SCHEMA = _problem_schema()
     api.init_app(app, spec_kwargs={"info": {"description": _API_DESCRIPTION}})
     errors.init_app(app)
-    app.before_request(_assign_request_id)
     tenancy.init_app(app)
     app.after_request(_response_headers)
 
@@ -65,7 +78,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     from marketplace.services import notifications  # noqa: F401 - installs the email dispatch hooks
 
     register_blueprints(app)
-    _document_api()
+    _document_api(app)
     register_commands(app)
     return app
 
@@ -88,6 +101,11 @@ def _response_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     if request.path.startswith("/api/v1/"):
         response.headers.setdefault("Cache-Control", "no-store")
+    docs_page = request.path == "/api/docs" or request.path.startswith("/api/docs/")
+    response.headers.setdefault("Content-Security-Policy", DOCS_CSP if docs_page else API_CSP)
+    response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    if current_app.config["MARKETPLACE"].env == "production":
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
 
@@ -98,8 +116,10 @@ _API_DESCRIPTION = (
 )
 
 
-def _document_api() -> None:
+def _document_api(app: Flask) -> None:
     """Add what every operation shares to the OpenAPI document: X-Tenant, bearer auth, problems."""
+    from marketplace.api.ops import document_probes
+
     spec = api.spec
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     spec.components.parameter(
@@ -123,3 +143,4 @@ def _document_api() -> None:
             ref = {"$ref": "#/components/parameters/XTenant"}
             if ref not in parameters:
                 parameters.append(ref)
+    document_probes(spec, app)

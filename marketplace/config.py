@@ -38,6 +38,7 @@ class Settings:
     access_token_minutes: int = 15
     refresh_token_days: int = 14
     auth_rate_limit: str = "10/minute"
+    mutation_rate_limit: str = "120/minute"
     storage_dir: str = ""
     smtp_url: str | None = None
     mail_from: str = "marketplace@localhost"
@@ -63,6 +64,7 @@ class Settings:
             access_token_minutes=int(env.get("ACCESS_TOKEN_MINUTES", "15")),
             refresh_token_days=int(env.get("REFRESH_TOKEN_DAYS", "14")),
             auth_rate_limit=env.get("AUTH_RATE_LIMIT", "10/minute"),
+            mutation_rate_limit=env.get("MUTATION_RATE_LIMIT", "120/minute"),
             storage_dir=env.get("STORAGE_DIR", str(instance / "storage")),
             smtp_url=env.get("SMTP_URL") or None,
             mail_from=env.get("MAIL_FROM", "marketplace@localhost"),
@@ -101,9 +103,10 @@ class Settings:
         database_url = self.database_url
         if database_url.startswith("postgresql://"):
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
-        engine_options: dict[str, Any] = {"pool_pre_ping": True}
+        # hide_parameters: bound values (emails, hashes, secrets) stay out of error messages and logs.
+        engine_options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
         if database_url.startswith("sqlite"):
-            engine_options = {"connect_args": {"timeout": 30}}
+            engine_options = {"connect_args": {"timeout": 30}, "hide_parameters": True}
         return {
             "SECRET_KEY": self.secret_key,
             "TESTING": self.env == "test",

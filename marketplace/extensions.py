@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -53,6 +53,25 @@ def rate_limit_key() -> str:
     return f"{request.headers.get('X-Tenant', '-')}:{get_remote_address()}"
 
 
+MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Stripe authenticates its webhooks by signature and delivers in bursts: a rate would drop events.
+_MUTATION_LIMIT_EXEMPT = ("/api/v1/webhooks/stripe",)
+
+
+def mutation_rate_limit() -> str:
+    """The budget of writes per tenant and client address, across every mutating endpoint."""
+    return current_app.config["MARKETPLACE"].mutation_rate_limit
+
+
+def not_a_mutation() -> bool:
+    """True for reads, routes outside /api/v1 and Stripe's signed webhooks: no mutation budget."""
+    return (
+        request.method not in MUTATING_METHODS
+        or not request.path.startswith("/api/v1/")
+        or request.path.startswith(_MUTATION_LIMIT_EXEMPT)
+    )
+
+
 def _problem_api_error_handler(api: Api, error: Any) -> Any:
     from marketplace.errors import http_exception_response
 
@@ -70,6 +89,11 @@ class MarketplaceApi(Api):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = MarketplaceApi()
-limiter = Limiter(key_func=rate_limit_key, default_limits=[])
+limiter = Limiter(
+    key_func=rate_limit_key,
+    default_limits=[],
+    application_limits=[mutation_rate_limit],
+    application_limits_exempt_when=not_a_mutation,
+)
 cors = CORS()
 redis = RedisHolder()

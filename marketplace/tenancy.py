@@ -26,6 +26,9 @@ from marketplace.models import Tenant, TenantScoped
 T = TypeVar("T")
 TENANT_HEADER = "X-Tenant"
 _UNSCOPED = "marketplace_unscoped"
+# /api/v1 paths that find their tenant themselves instead of reading X-Tenant: Stripe sends no
+# such header; the webhook endpoints authenticate by signature and resolve the tenant from the event.
+SELF_RESOLVING_PREFIXES: tuple[str, ...] = ("/api/v1/webhooks/stripe",)
 
 
 class TenantScopeMissing(RuntimeError):
@@ -74,6 +77,8 @@ def resolve_tenant_from_request() -> None:
     """before_request hook: every /api/v1 request names its tenant in X-Tenant."""
     set_tenant(None)
     if not request.path.startswith("/api/v1/") or request.method == "OPTIONS":
+        return
+    if any(request.path == p or request.path.startswith(p + "/") for p in SELF_RESOLVING_PREFIXES):
         return
     slug = request.headers.get(TENANT_HEADER, "").strip().lower()
     if not slug:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 
 import psycopg
@@ -12,6 +13,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from redis import Redis
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 from marketplace import create_app
 from marketplace.extensions import db
@@ -43,6 +45,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "redis_url": REDIS_URL,
             "stripe_api_base": STRIPE_API_BASE,
             "auth_rate_limit": "1000/minute",
+            "mutation_rate_limit": "100000/minute",
             "instance_dir": str(instance),
             "storage_dir": str(instance / "storage"),
             "log_level": "WARNING",
@@ -87,3 +90,16 @@ def client(app: Flask) -> FlaskClient:
 def runner(app: Flask):
     """A CLI runner for the app's commands."""
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served over real HTTP by werkzeug on a free loopback port, in a background thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

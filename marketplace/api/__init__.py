@@ -20,9 +20,14 @@ RESOURCES = (
     "offers",
     "contracts",
     "delivery",
+    "payments",
+    "payouts",
+    "webhooks",
     "notifications",
     "admin",
+    "tenant_settings",
     "reports",
+    "imports",
 )
 
 

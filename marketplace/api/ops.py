@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import swagger_ui_bundle
-from flask import Blueprint, send_from_directory
+from apispec import APISpec
+from flask import Blueprint, Flask, send_from_directory
 from sqlalchemy import text
 
 from marketplace.extensions import db, redis
@@ -45,3 +46,48 @@ def readyz() -> Any:
 def docs_static(filename: str) -> Any:
     """Swagger UI's JavaScript and CSS from the installed package: the docs work offline."""
     return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
+
+
+def document_probes(spec: APISpec, app: Flask) -> None:
+    """Describe the probes in the OpenAPI document (no tenant, no token) so the docs page can try them."""
+    spec.tag({"name": "ops", "description": "Liveness and readiness probes; no X-Tenant, no token"})
+    status = {"type": "object", "properties": {"status": {"type": "string"}}, "required": ["status"]}
+    readiness = {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["ready", "not ready"]},
+            "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+        "required": ["status", "checks"],
+    }
+
+    def answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+        return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+    spec.path(
+        rule=next(app.url_map.iter_rules("ops.healthz")),
+        operations={
+            "get": {
+                "tags": ["ops"],
+                "summary": "The process is up",
+                "operationId": "healthz",
+                "security": [],
+                "responses": {"200": answer("Up", status)},
+            }
+        },
+    )
+    spec.path(
+        rule=next(app.url_map.iter_rules("ops.readyz")),
+        operations={
+            "get": {
+                "tags": ["ops"],
+                "summary": "The database and Redis (when configured) answer",
+                "operationId": "readyz",
+                "security": [],
+                "responses": {
+                    "200": answer("Ready", readiness),
+                    "503": answer("A dependency does not answer", readiness),
+                },
+            }
+        },
+    )

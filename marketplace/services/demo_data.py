@@ -16,7 +16,8 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -136,10 +137,7 @@ def generate_influencers(
         written: Counter[str] = Counter()
         postgres = _is_postgres()
         db.session.commit()  # end the read transaction: every batch is its own
-        for start in range(first, first + count, BATCH):
-            batch = [
-                rows_of.build_influencer(n, ctx) for n in range(start, min(start + BATCH, first + count))
-            ]
+        for batch in _batches(first, count, ctx):
             for item in batch:
                 tiers[item.profile[15]] += 1
                 if item.fake:
@@ -151,7 +149,7 @@ def generate_influencers(
                 written[table.name] += len(chunk)
             db.session.commit()
             if progress is not None:
-                progress(start + len(batch) - first, count)
+                progress(batch[-1].number - first + 1, count)
         if postgres and count:
             db.session.execute(text(f"ANALYZE {', '.join(t.name for t, _, _ in _TABLES)}"))
             db.session.commit()
@@ -159,6 +157,21 @@ def generate_influencers(
     summary.rows = dict(written)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+def _batches(first: int, count: int, ctx: rows_of.TenantContext) -> Iterator[list[rows_of.InfluencerRows]]:
+    """Batches of generated rows; the next batch is built in a thread while the database writes this one."""
+    bounds = [(start, min(start + BATCH, first + count)) for start in range(first, first + count, BATCH)]
+
+    def build(low: int, high: int) -> list[rows_of.InfluencerRows]:
+        return [rows_of.build_influencer(n, ctx) for n in range(low, high)]
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-data") as pool:
+        upcoming = pool.submit(build, *bounds[0]) if bounds else None
+        for index in range(len(bounds)):
+            batch = upcoming.result()
+            upcoming = pool.submit(build, *bounds[index + 1]) if index + 1 < len(bounds) else None
+            yield batch
 
 
 def _flatten(parts: Iterable[Any]) -> list[tuple]:

@@ -71,10 +71,14 @@ def _money_in_flight(tenant: Tenant) -> bool:
             Payment.status.not_in(FINAL_PAYMENT_STATUSES), Payment.stripe_payment_intent_id.is_not(None)
         )
     ).first()
-    moving = db.session.execute(select(Transfer.id).where(Transfer.status.in_(("payable", "pending")))).first()
+    moving = db.session.execute(
+        select(Transfer.id).where(Transfer.status.in_(("payable", "pending")))
+    ).first()
     refunding = db.session.execute(select(Refund.id).where(Refund.status == "pending")).first()
     held = db.session.execute(
-        select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(LedgerEntry.account == "platform_held")
+        select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
+            LedgerEntry.account == "platform_held"
+        )
     ).scalar_one()
     return bool(open_payment or moving or refunding or held)
 

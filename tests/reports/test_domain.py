@@ -45,7 +45,7 @@ def test_ratio_rounds_half_up_once_and_divides_by_zero_to_none() -> None:
 
 
 def test_spend_and_engagements_of_one_contract() -> None:
-    """Total spend is what the brand pays plus in-kind value; engagements add likes, comments, shares, saves."""
+    """Total spend is what the brand pays plus in-kind value; engagements: likes, comments, shares, saves."""
     assert BEA.total_spend_minor == 33_000 + 5_000 == 38_000
     assert BEA.engagements == 750 + 65 + 35 + 50 == 900
     assert ANA.total_spend_minor == 50_000  # the fee came out of Ana's cash, not on top
@@ -81,7 +81,11 @@ def test_tiers_add_figures_then_divide() -> None:
     assert [line.tier for line in report.tiers] == ["micro", "macro"]
     micro = report.tiers[0].as_dict()
     assert micro["contracts"] == 2 and micro["live_deliverables"] == 3
-    assert (micro["cash_minor"], micro["platform_fee_minor"], micro["brand_pays_minor"]) == (80_000, 8_000, 83_000)
+    assert (micro["cash_minor"], micro["platform_fee_minor"], micro["brand_pays_minor"]) == (
+        80_000,
+        8_000,
+        83_000,
+    )
     assert (micro["in_kind_value_minor"], micro["total_spend_minor"]) == (5_000, 88_000)
     assert (micro["impressions"], micro["reach"], micro["engagements"]) == (36_000, 27_000, 1_900)
     assert (micro["clicks"], micro["conversions"]) == (350, 15)
@@ -99,7 +103,11 @@ def test_campaign_total_by_hand() -> None:
     total = _report().total.as_dict()
     assert total["level"] == "total" and total["tier"] is None
     assert total["contracts"] == 3 and total["live_deliverables"] == 4
-    assert (total["cash_minor"], total["platform_fee_minor"], total["brand_pays_minor"]) == (280_000, 28_000, 283_000)
+    assert (total["cash_minor"], total["platform_fee_minor"], total["brand_pays_minor"]) == (
+        280_000,
+        28_000,
+        283_000,
+    )
     assert (total["in_kind_value_minor"], total["total_spend_minor"]) == (5_000, 288_000)
     assert (total["impressions"], total["reach"], total["engagements"]) == (336_000, 227_000, 6_900)
     assert (total["likes"], total["comments"], total["shares"], total["saves"]) == (5_650, 425, 565, 260)

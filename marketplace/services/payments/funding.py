@@ -62,12 +62,12 @@ def _fingerprint(contract_id: uuid.UUID, body: dict[str, Any]) -> str:
 
 
 def _check_fundable(contract: Contract, body: dict[str, Any]) -> None:
-    if contract.status != "signed":
-        raise Conflict(f"Only a signed contract can be funded; this one is {contract.status}.")
     if not contract.has_cash:
         raise ValidationFailed(
             "This contract has no cash to fund (in-kind only).", errors={"contract": ["Nothing to fund."]}
         )
+    if contract.status != "signed":
+        raise Conflict(f"Only a signed contract can be funded; this one is {contract.status}.")
     expected = body.get("expected_amount_minor")
     if expected is not None and expected != contract.brand_pays_minor:
         raise ValidationFailed(

@@ -28,7 +28,9 @@ def visible_contracts(user: User) -> Select[Any]:
     if user.role == "influencer":
         return stmt.where(Contract.influencer_user_id == user.id)
     if user.role == "brand":
-        return stmt.where(Contract.brand_id.in_(select(BrandMember.brand_id).where(BrandMember.user_id == user.id)))
+        return stmt.where(
+            Contract.brand_id.in_(select(BrandMember.brand_id).where(BrandMember.user_id == user.id))
+        )
     return stmt
 
 

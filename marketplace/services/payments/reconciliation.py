@@ -8,10 +8,10 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from marketplace.extensions import db
-from marketplace.models import Payment, Refund, StripeEvent, Transfer
+from marketplace.models import Contract, LedgerMovement, Payment, Refund, StripeEvent, Transfer
 from marketplace.models.base import utcnow
 from marketplace.models.payment import FINAL_PAYMENT_STATUSES
 from marketplace.payments import gateway
@@ -20,7 +20,7 @@ from marketplace.services.payments.access import access_for
 from marketplace.services.payments.funding import sync_payment
 from marketplace.services.payments.handlers import HANDLERS, record_reversal
 from marketplace.services.payments.refunds import execute_refund, refunded_total, sync_refunds
-from marketplace.services.payments.release import pay_transfer
+from marketplace.services.payments.release import pay_transfer, post_in_kind_memo, release_contract
 from marketplace.services.payments.stripe_events import process_event
 from marketplace.tenancy import current_tenant
 
@@ -94,16 +94,56 @@ def reconcile_tenant(lookback_days: int = 30) -> dict[str, Any]:
     for transfer in list(paid):
         attempt(
             f"reversals of transfer {transfer.id}",
-            lambda t=transfer: record_reversal(t, gateway.retrieve_transfer(access, t.stripe_transfer_id or "")),
+            lambda t=transfer: record_reversal(
+                t, gateway.retrieve_transfer(access, t.stripe_transfer_id or "")
+            ),
+        )
+    in_kind_missing = db.session.execute(
+        select(Contract).where(
+            Contract.status == "completed",
+            Contract.in_kind_value_minor > 0,
+            ~exists().where(
+                LedgerMovement.tenant_id == Contract.tenant_id,
+                LedgerMovement.contract_id == Contract.id,
+                LedgerMovement.key == "in_kind",
+            ),
+        )
+    ).scalars()
+    for contract in list(in_kind_missing):
+        attempt(f"in-kind memo of contract {contract.id}", lambda c=contract: _record_in_kind(c))
+
+    # Delivered cash contracts whose release job never finished.
+    unreleased = db.session.execute(
+        select(Contract.id).where(
+            Contract.status == "delivered",
+            Contract.cash_minor > 0,
+            ~exists().where(
+                LedgerMovement.tenant_id == Contract.tenant_id,
+                LedgerMovement.contract_id == Contract.id,
+                LedgerMovement.key == "release",
+            ),
+        )
+    ).scalars()
+    for contract_id in list(unreleased):
+        attempt(
+            f"release of contract {contract_id}",
+            lambda c=contract_id: "release " + release_contract(c)["status"],
         )
     return report
+
+
+def _record_in_kind(contract: Contract) -> str:
+    post_in_kind_memo(contract)
+    return "in-kind value recorded"
 
 
 def _refunds(access: Any, payment: Payment) -> str:
     if not payment.stripe_charge_id:
         return "unchanged"
     charge = gateway.retrieve_charge(access, payment.stripe_charge_id)
-    if from_stripe_amount(int(charge.get("amount_refunded") or 0), payment.currency) == refunded_total(payment.id):
+    if from_stripe_amount(int(charge.get("amount_refunded") or 0), payment.currency) == refunded_total(
+        payment.id
+    ):
         return "unchanged"
     return "; ".join(sync_refunds(payment)) or "unchanged"
 

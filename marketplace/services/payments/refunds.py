@@ -42,7 +42,9 @@ def execute_refund(refund_id: uuid.UUID) -> dict[str, Any]:
         db.session.commit()
         return _result(refund)
     payment = get_or_404(Payment, refund.payment_id)
-    room = min(payment.amount_minor - refunded_total(payment.id), ledger.balance(refund.contract_id, "platform_held"))
+    room = min(
+        payment.amount_minor - refunded_total(payment.id), ledger.balance(refund.contract_id, "platform_held")
+    )
     if refund.amount_minor > room:
         refund.status = "failed"
         db.session.commit()
@@ -96,7 +98,9 @@ def sync_refunds(payment: Payment) -> list[str]:
     if not payment.stripe_payment_intent_id or payment.status != "succeeded":
         return []
     changes = []
-    for stripe_refund in gateway.list_refunds(access_for(payment.tenant_id), payment.stripe_payment_intent_id):
+    for stripe_refund in gateway.list_refunds(
+        access_for(payment.tenant_id), payment.stripe_payment_intent_id
+    ):
         if stripe_refund.get("status") in DEAD_REFUND_STATUSES:
             continue
         ours = db.session.execute(

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from marketplace.domain.lifecycles import check_transition
 from marketplace.domain.money import format_money
 from marketplace.extensions import db
 from marketplace.models import Contract, JobRecord, Payment, Transfer, User
@@ -64,6 +65,10 @@ def release_contract(contract_id: uuid.UUID) -> dict[str, Any]:
         db.session.commit()
         return {"status": "not_funded", "contract_status": contract.status}
     released, transfer = earmark(contract, contract.influencer_net_minor, contract.platform_fee_minor)
+    if released and contract.status == "delivered":
+        # The brand's money is released: the contract is done; the payout follows on its own schedule.
+        contract.status = check_transition("contract", contract.status, "completed")
+        contract.completed_at = utcnow()
     db.session.commit()
     if not released:
         return {"status": "not_funded", "held_minor": ledger.balance(contract.id, "platform_held")}
@@ -75,7 +80,7 @@ def release_contract(contract_id: uuid.UUID) -> dict[str, Any]:
 def post_in_kind_memo(contract: Contract) -> None:
     """Record the declared value of goods given in kind (a memo pair; never touches Stripe)."""
     if contract.in_kind_value_minor > 0:
-        items = ", ".join(str(item.get("name", item)) for item in contract.in_kind_items if item)[:250]
+        items = ", ".join(_item_name(item) for item in contract.in_kind_items or [])[:250]
         ledger.post_movement(
             contract,
             key="in_kind",
@@ -85,6 +90,12 @@ def post_in_kind_memo(contract: Contract) -> None:
             amount_minor=contract.in_kind_value_minor,
             memo=f"declared value of goods in kind: {items}",
         )
+
+
+def _item_name(item: Any) -> str:
+    if isinstance(item, dict):
+        return str(item.get("description") or item.get("name") or "item")
+    return str(item)
 
 
 def earmark(contract: Contract, payable_minor: int, fee_minor: int) -> tuple[bool, Transfer | None]:
@@ -151,7 +162,7 @@ def pay_transfer(transfer_id: uuid.UUID) -> dict[str, Any]:
             notify(
                 transfer.influencer_user_id,
                 "payout_waiting",
-                f"{format_money(transfer.amount_minor, transfer.currency)} is waiting for your payout account",
+                f"{format_money(transfer.amount_minor, transfer.currency)} waits for your payout account",
                 contract_id=transfer.contract_id,
             )
         db.session.commit()
@@ -216,7 +227,7 @@ def _record_transfer_paid(transfer: Transfer, stripe_transfer: dict[str, Any]) -
 
 
 def mark_transfer_paid(transfer: Transfer, stripe_transfer: dict[str, Any]) -> str:
-    """Record that Stripe holds the transfer: status paid and ledger payable -> transfer_out (caller commits)."""
+    """Record that Stripe holds the transfer: paid, ledger payable -> transfer_out (caller commits)."""
     if transfer.status in ("paid", "reversed"):
         return "already paid"
     transfer.stripe_transfer_id = stripe_transfer["id"]

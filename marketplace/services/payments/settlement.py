@@ -47,7 +47,8 @@ def plan_settlement(contract: Contract, outcome: str, influencer_share_bps: int 
     return SettlementPlan(payable, kept_fee, paid - payable - kept_fee)
 
 
-def _validate(outcome: str, influencer_share_bps: int | None) -> None:
+def validate_outcome(outcome: str, influencer_share_bps: int | None) -> None:
+    """Refuse an unknown outcome, or a split without a share in 0..10000 bps (422)."""
     if outcome not in OUTCOMES:
         raise ValidationFailed("Unknown outcome.", errors={"outcome": [f"One of {', '.join(OUTCOMES)}."]})
     if outcome == "split" and (influencer_share_bps is None or not 0 <= influencer_share_bps <= BPS):
@@ -61,7 +62,7 @@ def queue_settlement(
     contract_id: uuid.UUID, outcome: str, influencer_share_bps: int | None = None, user: User | None = None
 ) -> JobRecord:
     """Start the settlement job of a resolved dispute (commits; visible at GET /jobs/{id})."""
-    _validate(outcome, influencer_share_bps)
+    validate_outcome(outcome, influencer_share_bps)
     return start_job(
         SETTLE_JOB,
         user=user,
@@ -72,9 +73,11 @@ def queue_settlement(
     )
 
 
-def settle_dispute(contract_id: uuid.UUID, outcome: str, influencer_share_bps: int | None = None) -> dict[str, Any]:
+def settle_dispute(
+    contract_id: uuid.UUID, outcome: str, influencer_share_bps: int | None = None
+) -> dict[str, Any]:
     """Move a disputed contract's money as decided; running it again finishes what a crash left."""
-    _validate(outcome, influencer_share_bps)
+    validate_outcome(outcome, influencer_share_bps)
     contract = get_or_404(Contract, contract_id, for_update=True)
     plan = plan_settlement(contract, outcome, influencer_share_bps)
     payment = db.session.execute(

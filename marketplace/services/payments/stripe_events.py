@@ -47,7 +47,9 @@ def receive_event(payload: bytes, signature: str | None, tenant_slug: str | None
     scope_tenant: uuid.UUID | None = None
     secret = platform_access().webhook_secret
     if tenant_slug is not None:
-        tenant = db.session.execute(select(Tenant).where(Tenant.slug == tenant_slug.lower())).scalar_one_or_none()
+        tenant = db.session.execute(
+            select(Tenant).where(Tenant.slug == tenant_slug.lower())
+        ).scalar_one_or_none()
         if tenant is None:
             raise NotFound("No such marketplace.")
         scope_tenant = tenant.id

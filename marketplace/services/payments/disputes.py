@@ -1,0 +1,71 @@
+"""The payments side of a resolved dispute, called by the dispute service inside its transaction."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from marketplace.domain.lifecycles import check_transition
+from marketplace.extensions import db
+from marketplace.models import Contract, JobRecord
+from marketplace.models.base import utcnow
+from marketplace.services.payments.release import PAYMENTS_SPEC, post_in_kind_memo
+from marketplace.services.payments.settlement import SETTLE_JOB, validate_outcome
+from workers.queues import JobSpec, enqueue
+
+_PENDING = "payments_jobs_after_commit"
+
+
+def settle_dispute(contract: Contract, outcome: str, influencer_share_bps: int | None) -> JobRecord | None:
+    """End the disputed contract as resolved now, and queue the money's settlement once the caller commits.
+
+    release and split complete the contract, refund cancels it; in-kind value is recorded unless
+    refunded. Cash moves in the settlement job (marketplace.services.payments.settlement), which
+    is idempotent and visible at GET /jobs/{id}. Returns that job's record (None without cash).
+    """
+    validate_outcome(outcome, influencer_share_bps)
+    if contract.status == "disputed":
+        target = "cancelled" if outcome == "refund" else "completed"
+        contract.status = check_transition("contract", contract.status, target)
+        if target == "cancelled":
+            contract.cancelled_at = utcnow()
+        else:
+            contract.completed_at = utcnow()
+    if outcome != "refund":
+        post_in_kind_memo(contract)
+    if not contract.has_cash:
+        return None
+    record = JobRecord(id=uuid.uuid4(), name=SETTLE_JOB, user_id=None, status="queued")
+    db.session.add(record)
+    enqueue_after_commit(
+        SETTLE_JOB,
+        str(record.id),
+        PAYMENTS_SPEC,
+        tenant_id=str(contract.tenant_id),
+        contract_id=str(contract.id),
+        outcome=outcome,
+        influencer_share_bps=influencer_share_bps,
+    )
+    return record
+
+
+def enqueue_after_commit(dotted_name: str, job_id: str, spec: JobSpec, **kwargs: Any) -> None:
+    """Queue a job when the current transaction commits (and never if it rolls back)."""
+    db.session().info.setdefault(_PENDING, []).append((dotted_name, job_id, spec, kwargs))
+
+
+def _enqueue_pending(session: Session) -> None:
+    for dotted_name, job_id, spec, kwargs in session.info.pop(_PENDING, []):
+        enqueue(dotted_name, job_id, spec, **kwargs)
+
+
+def _forget_pending(session: Session) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop(_PENDING, None)
+
+
+event.listen(Session, "after_commit", _enqueue_pending)
+event.listen(Session, "after_rollback", _forget_pending)

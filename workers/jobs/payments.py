@@ -1,0 +1,62 @@
+"""Payment jobs on the payments queue: webhook processing, release, dispute settlement, reconciliation.
+
+Each takes ids, reloads state and is safe to run twice; rq retries them with backoff
+(marketplace.services.payments.release.PAYMENTS_SPEC). Stripe calls that move money carry keys
+derived from our rows, so a retry after a crash replays rather than repeats them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from marketplace.extensions import db
+from marketplace.models import Tenant
+from marketplace.services.payments.handlers import HANDLERS
+from marketplace.services.payments.reconciliation import reconcile_tenant
+from marketplace.services.payments.release import PAYMENTS_SPEC
+from marketplace.services.payments.release import release_contract as release
+from marketplace.services.payments.settlement import settle_dispute as settle
+from marketplace.services.payments.stripe_events import process_event
+from workers.queues import enqueue
+from workers.runtime import job_app, tenant_job, tracked_job
+
+RECONCILE_JOB = "workers.jobs.payments.reconcile_payments"
+
+
+@tenant_job
+def process_stripe_event(*, job_id: str, event_id: str) -> dict[str, Any]:
+    """Run the handler of one recorded Stripe event (once, whatever the number of deliveries)."""
+    return process_event(uuid.UUID(event_id), HANDLERS)
+
+
+@tracked_job
+def release_contract(*, job_id: str, contract_id: str) -> dict[str, Any]:
+    """Transfer the influencer's net of a contract, or leave it payable until they can receive it."""
+    return release(uuid.UUID(contract_id))
+
+
+@tracked_job
+def settle_dispute(
+    *, job_id: str, contract_id: str, outcome: str, influencer_share_bps: int | None = None
+) -> dict[str, Any]:
+    """Move a disputed contract's money as resolved: release, refund or split."""
+    return settle(uuid.UUID(contract_id), outcome, influencer_share_bps)
+
+
+@tenant_job
+def reconcile_payments(*, job_id: str, lookback_days: int = 30) -> dict[str, Any]:
+    """Compare one tenant's payments, transfers and refunds with Stripe and repair the differences."""
+    return reconcile_tenant(lookback_days)
+
+
+def reconcile_all_tenants(*, job_id: str, retries_left: int | None = None) -> int:
+    """Queue the reconciliation of every tenant (schedule it, e.g. hourly); returns how many."""
+    with job_app().app_context():
+        tenant_ids = list(db.session.execute(select(Tenant.id)).scalars())
+        for tenant_id in tenant_ids:
+            enqueue(RECONCILE_JOB, f"reconcile-{tenant_id}-{job_id}", PAYMENTS_SPEC, tenant_id=str(tenant_id))
+        db.session.remove()
+    return len(tenant_ids)
