@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/marketplace_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 export TEST_DATABASE_URL TEST_REDIS_URL
 
-.PHONY: venv run test lint format worker demo clean
+.PHONY: venv run test lint audit format worker demo clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ test: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## Security: bandit over our code (findings answered in docs/security.md), then pip-audit over the
+## installed packages, bounded by a timeout; AUDIT_STRICT=1 also fails when the audit service is out of reach.
+audit: venv
+	$(BIN)/bandit -q -r marketplace workers -c pyproject.toml
+	$(BIN)/python .ci/audit_dependencies.py --timeout 90 $(if $(AUDIT_STRICT),--strict,)
 
 format: venv
 	$(BIN)/ruff format .

@@ -1,8 +1,14 @@
-"""Make sure localstripe answers on 127.0.0.1:PORT; start it detached if not (used by make test)."""
+"""Make sure our extended localstripe answers on 127.0.0.1:PORT; start it detached if nothing does.
 
+A plain localstripe (without the Connect routes our launcher adds) on that port is refused with a
+clear message rather than used: the payments tests need accounts and transfers.
+"""
+
+import json
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -15,6 +21,15 @@ def answers() -> bool:
         with urllib.request.urlopen(f"{base}/js.stripe.com/v3/", timeout=1) as response:  # noqa: S310
             return response.status == 200
     except OSError:
+        return False
+
+
+def extended() -> bool:
+    request = urllib.request.Request(f"{base}/v1/accounts", headers={"Authorization": "Bearer sk_test_ci"})
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310  # nosec B310
+            return json.load(response).get("object") == "list"
+    except (OSError, ValueError, urllib.error.HTTPError):
         return False
 
 
@@ -32,4 +47,9 @@ if not answers():
         time.sleep(0.1)
     else:
         sys.exit(f"localstripe did not start on {base}; see /tmp/localstripe-{port}.log")
-print(f"localstripe answering on {base}")
+if not extended():
+    sys.exit(
+        f"{base} answers but is not our extended localstripe (.ci/localstripe_server.py): stop it or "
+        "set LOCALSTRIPE_PORT to a free port."
+    )
+print(f"localstripe (extended) answering on {base}")

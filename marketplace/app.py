@@ -134,7 +134,7 @@ def _document_api(app: Flask) -> None:
     )
     spec.options["security"] = [{"bearerAuth": []}]
     for path, operations in spec._paths.items():  # apispec keeps paths here; no public iterator
-        if not path.startswith("/api/v1/"):
+        if not path.startswith("/api/v1/") or path.startswith(tenancy.SELF_RESOLVING_PREFIXES):
             continue
         for operation in operations.values():
             if not isinstance(operation, dict):

@@ -60,6 +60,10 @@ def register_commands(app: Flask) -> None:
 
         run_worker(app, burst=burst)
 
+    from marketplace.cli_payments import register_payment_commands
+
+    register_payment_commands(app)
+
     @app.cli.command("cron")
     def cron_command() -> None:
         """Run rq's cron scheduler: offer expiry and auto-approval sweeps every minute."""

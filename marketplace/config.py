@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 ENVIRONMENTS = ("development", "test", "production")
-_DEV_SECRET = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - refused in production
+_DEV_SECRET = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - refused in production  # nosec B105
 # localstripe accepts any sk_ key and any webhook secret we register; both refused in production.
 LOCALSTRIPE_KEY = "sk_test_localstripe"
-LOCALSTRIPE_WEBHOOK_SECRET = "whsec_localstripe"  # noqa: S105 - a test fixture value
+LOCALSTRIPE_WEBHOOK_SECRET = "whsec_localstripe"  # noqa: S105 - a test fixture value  # nosec B105
 
 
 class ConfigError(RuntimeError):

@@ -1,6 +1,7 @@
 """Configuration refuses to run production without its secrets."""
 
 import pytest
+from cryptography.fernet import Fernet
 
 from marketplace.config import ConfigError, Settings
 
@@ -11,12 +12,22 @@ def test_production_needs_secret_key_and_stripe_keys() -> None:
         Settings.from_env({"MARKETPLACE_ENV": "production"}).validate()
     with pytest.raises(ConfigError, match="STRIPE"):
         Settings.from_env({"MARKETPLACE_ENV": "production", "SECRET_KEY": "x" * 40}).validate()
+    with pytest.raises(ConfigError, match="ENCRYPTION_KEYS"):
+        Settings.from_env(
+            {
+                "MARKETPLACE_ENV": "production",
+                "SECRET_KEY": "x" * 40,
+                "STRIPE_API_KEY": "sk_live_1",
+                "STRIPE_WEBHOOK_SECRET": "whsec_1",
+            }
+        ).validate()
     settings = Settings.from_env(
         {
             "MARKETPLACE_ENV": "production",
             "SECRET_KEY": "x" * 40,
             "STRIPE_API_KEY": "sk_live_1",
             "STRIPE_WEBHOOK_SECRET": "whsec_1",
+            "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "CORS_ORIGINS": "https://a.example, https://b.example",
         }
     )

@@ -1,4 +1,4 @@
-"""Periodic work: offer expiry and deliverable auto-approval for every tenant, on rq's cron scheduler.
+"""Periodic work on rq's cron scheduler: offer expiry, auto-approval, payment reconciliation.
 
 Each offer's expiry is also scheduled at its own deadline (rq's scheduler, `enqueue_at`); this sweep
 is the safety net that catches anything a lost scheduled job left behind. On the embedded default
@@ -17,11 +17,13 @@ from rq.cron import CronScheduler
 from sqlalchemy import select
 
 from marketplace.extensions import db, redis
-from workers.queues import DEFAULT_QUEUE
+from workers.jobs.payments import reconcile_all_tenants
+from workers.queues import DEFAULT_QUEUE, PAYMENTS_QUEUE
 from workers.runtime import job_app
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 60
+RECONCILE_SECONDS = 3600
 
 
 def _tenant_sweeps() -> list[tuple[str, Callable[[], Any]]]:
@@ -60,6 +62,8 @@ def build_cron() -> CronScheduler:
         raise SystemExit("REDIS_URL is not set: the embedded default sweeps inside the API process.")
     scheduler = CronScheduler(connection=redis.client, name="marketplace-cron")
     scheduler.register(sweep_tenants, DEFAULT_QUEUE, interval=SWEEP_SECONDS, job_timeout=300)
+    # Compare funded, released and refunded contracts with Stripe; repair what a lost webhook left.
+    scheduler.register(reconcile_all_tenants, PAYMENTS_QUEUE, interval=RECONCILE_SECONDS, job_timeout=1800)
     return scheduler
 
 

@@ -173,8 +173,10 @@ def _all_live_approved(contract: Contract) -> bool:
 
 
 def after_commit_release(contract: Contract) -> None:
-    """A delivered cash contract: queue the payment release to the influencer."""
-    if contract.status == "delivered" and contract.has_cash:
+    """Queue the release: the transfer of a delivered cash contract, the in-kind memo of a completed one."""
+    if (contract.status == "delivered" and contract.has_cash) or (
+        contract.status == "completed" and not contract.has_cash
+    ):
         from marketplace.services.payments.release import queue_release
 
         queue_release(contract.id)

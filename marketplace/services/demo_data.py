@@ -6,9 +6,11 @@ million users, so all of them share one hash computed once per process. Emails a
 numbers after the users already generated in the tenant, so it only ever adds.
 
 Rows go in batches of BATCH influencers, one transaction per batch: PostgreSQL through COPY
-(psycopg 3), any other database (SQLite for `make run`) through SQLAlchemy Core `insert()`. The
-rows themselves come from marketplace.services.demo_profiles. Fraud risk is left unassessed (NULL),
-as for any profile the fraud job has not seen yet; the summary names the planted fakes instead.
+(psycopg 3), any other database (SQLite for `make run`) through SQLAlchemy Core `insert()`; a
+thread builds the next batch while the database takes the current one. The rows themselves come
+from marketplace.services.demo_profiles (pure, deterministic per seed and influencer number).
+Fraud risk is left unassessed (NULL), as for any profile the fraud job has not seen yet; the
+summary names the planted fakes instead.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from marketplace.services import demo_profiles as rows_of
 from marketplace.services.demo_campaigns import BrandsSummary, add_brands_and_campaigns
 from marketplace.tenancy import current_tenant, tenant_scope
 
-DEMO_PASSWORD = "Demo-Influencer-2026!"  # noqa: S105 - the documented password of generated demo users
+DEMO_PASSWORD = "Demo-Influencer-2026!"  # noqa: S105 - documented demo users' password  # nosec B105
 BATCH = 5_000
 Progress = Callable[[int, int], None]
 

@@ -49,7 +49,7 @@ MAX_ROWS = 50_000
 BATCH_ROWS = 500
 MAX_LISTED_ERRORS = 1_000
 # Not an argon2 hash, so login's verify refuses every password (InvalidHashError) until a reset sets one.
-UNUSABLE_PASSWORD_PREFIX = "!imported:"  # noqa: S105 - a marker, not a password
+UNUSABLE_PASSWORD_PREFIX = "!imported:"  # noqa: S105 - a marker, not a password  # nosec B105
 
 Progress = Callable[[int, int], None]
 _row_schema = RosterRowSchema()

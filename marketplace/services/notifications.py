@@ -67,7 +67,9 @@ def _dispatch_after_commit(session: Session) -> None:
 
 
 def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+    # A savepoint rolling back (the ledger uses them) must not drop the outer transaction's notifications.
+    if not session.in_nested_transaction():
+        session.info.pop(_PENDING, None)
 
 
 event.listen(Session, "after_flush", _remember_flushed)

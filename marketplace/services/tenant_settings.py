@@ -31,7 +31,7 @@ PLAIN_FIELDS = (
     "match_top_k",
     "governing_law",
 )
-SECRET_FIELDS = {"stripe_secret_key": "secret_key", "stripe_webhook_secret": "webhook_secret"}
+SECRET_FIELDS = {"stripe_secret_key": "secret_key", "stripe_webhook_secret": "webhook_secret"}  # field names  # nosec
 
 
 @dataclass

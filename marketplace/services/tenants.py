@@ -18,14 +18,14 @@ DEMO_TENANTS = (
         "name": "Demo Agency",
         "currency": "EUR",
         "admin_email": "admin@demo.example",
-        "admin_password": "Demo-Pass-2026!",
+        "admin_password": "Demo-Pass-2026!",  # the README's demo credentials  # nosec
     },
     {
         "slug": "acme",
         "name": "Acme Brand Network",
         "currency": "USD",
         "admin_email": "admin@acme.example",
-        "admin_password": "Acme-Pass-2026!",
+        "admin_password": "Acme-Pass-2026!",  # the README's demo credentials  # nosec
     },
 )
 

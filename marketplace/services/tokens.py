@@ -54,7 +54,7 @@ def issue_pair(user_id: uuid.UUID, tenant_id: uuid.UUID, role: str) -> dict[str,
         "refresh_token": _encode(
             user_id, tenant_id, role, "refresh", timedelta(days=settings.refresh_token_days)
         ),
-        "token_type": "Bearer",
+        "token_type": "Bearer",  # the OAuth token type, not a secret  # nosec
         "expires_in": settings.access_token_minutes * 60,
     }
 

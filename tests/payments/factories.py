@@ -80,7 +80,9 @@ def make_deal(
     influencer = influencer or make_influencer(app, client, slug)
     tenant_id = tenant_id_of(app, slug)
     split = split_fee(cash_minor, fee_bps, fee_payer)
-    items = [{"description": "Tasting box", "value_minor": in_kind_value_minor}] if in_kind_value_minor else []
+    items = (
+        [{"description": "Tasting box", "value_minor": in_kind_value_minor}] if in_kind_value_minor else []
+    )
     kind = kind or ("in_kind" if not cash_minor else "mixed" if in_kind_value_minor else "full")
     with app.app_context(), tenant_scope(tenant_id):
         campaign = Campaign(
@@ -161,7 +163,9 @@ def fund(deal: Deal, key: str | None = None, body: dict[str, Any] | None = None)
 
 def sdk() -> stripe.StripeClient:
     """The official SDK on localstripe, playing the brand's browser and the Stripe dashboard."""
-    return stripe.StripeClient("sk_test_browser", base_addresses={"api": STRIPE_API_BASE}, max_network_retries=0)
+    return stripe.StripeClient(
+        "sk_test_browser", base_addresses={"api": STRIPE_API_BASE}, max_network_retries=0
+    )
 
 
 def pay(intent_id: str, payment_method: str = "pm_card_visa") -> dict[str, Any]:

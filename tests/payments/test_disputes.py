@@ -51,7 +51,7 @@ def _disputed_funded_deal(app: Flask, client: FlaskClient, redis_client: Redis) 
 def test_each_dispute_outcome_moves_the_money_once(
     app: Flask, client: FlaskClient, redis_client: Redis, outcome: str
 ) -> None:
-    """The resolution ends the contract at once; the job refunds and/or transfers; running again adds nothing."""
+    """The resolution ends the contract at once; the job refunds and/or transfers; a rerun adds nothing."""
     deal, intent_id = _disputed_funded_deal(app, client, redis_client)
     share, expected, final_status = OUTCOMES[outcome]
     with app.app_context(), tenant_scope(deal.tenant_id):
@@ -67,7 +67,11 @@ def test_each_dispute_outcome_moves_the_money_once(
     assert sum(r.amount for r in refunds) == expected["refund"]
     assert expected["transfer"] + expected["fee"] + expected["refund"] == 40_000
     with app.app_context(), tenant_scope(deal.tenant_id):
-        [job] = db.session.execute(select(JobRecord).where(JobRecord.name == settlement.SETTLE_JOB)).scalars().all()
+        [job] = (
+            db.session.execute(select(JobRecord).where(JobRecord.name == settlement.SETTLE_JOB))
+            .scalars()
+            .all()
+        )
         assert job.status == "finished", job.error
         again = settlement.settle_dispute(uuid.UUID(deal.contract_id), outcome, share)
         assert again["outcome"] == outcome
@@ -81,7 +85,9 @@ def test_each_dispute_outcome_moves_the_money_once(
             other = "release" if outcome == "split" else "split"
             with pytest.raises(Conflict):
                 settlement.settle_dispute(uuid.UUID(deal.contract_id), other, 5_000)
-    assert len(sdk().v1.transfers.list({"transfer_group": f"contract_{deal.contract_id}"}).data) == len(transfers)
+    assert len(sdk().v1.transfers.list({"transfer_group": f"contract_{deal.contract_id}"}).data) == len(
+        transfers
+    )
     assert len(sdk().v1.refunds.list({"payment_intent": intent_id}).data) == len(refunds)
     assert deal.contract(app).status == final_status
 
@@ -135,7 +141,9 @@ def test_refund_webhooks_record_external_refunds_once(
     with app.app_context(), tenant_scope(deal.tenant_id):
         settlement.settle_dispute(uuid.UUID(deal.contract_id), "split", 5_000)  # refunds 20_000 itself
     dashboard = sdk().v1.refunds.create({"payment_intent": intent_id, "amount": 1_000})
-    charge = sdk().v1.charges.retrieve(sdk().v1.payment_intents.retrieve(intent_id).latest_charge.id).to_dict()
+    charge = (
+        sdk().v1.charges.retrieve(sdk().v1.payment_intents.retrieve(intent_id).latest_charge.id).to_dict()
+    )
     charge["amount_refunded"] = 21_000  # localstripe does not track it; Stripe does
     event = stripe_event("charge.refunded", charge)
     for _ in range(3):
@@ -144,7 +152,10 @@ def test_refund_webhooks_record_external_refunds_once(
     drain(redis_client)
     with app.app_context(), tenant_scope(deal.tenant_id):
         rows = db.session.execute(select(Refund.purpose, Refund.amount_minor, Refund.status)).all()
-        assert sorted(rows) == [("settlement", 20_000, "succeeded"), (f"stripe:{dashboard.id}", 1_000, "succeeded")]
+        assert sorted(rows) == [
+            ("settlement", 20_000, "succeeded"),
+            (f"stripe:{dashboard.id}", 1_000, "succeeded"),
+        ]
         alerts = db.session.execute(
             select(Notification).where(
                 Notification.kind == "external_refund", Notification.user_id == uuid.UUID(admin.user_id)

@@ -20,7 +20,6 @@ from tests.payments.factories import (
     deliver,
     drain,
     fund,
-    funded,
     idempotency_key,
     localstripe_event,
     make_deal,
@@ -44,7 +43,7 @@ def _kinds(app: Flask, tenant_id: uuid.UUID, user_id: str) -> list[str]:
 def test_fund_succeed_approve_release_transfer_and_ledger_balances(
     app: Flask, client: FlaskClient, redis_client: Redis
 ) -> None:
-    """Brand funds, the card succeeds, approval releases: the net reaches the influencer, the ledger balances."""
+    """Brand funds, the card succeeds, approval releases: the influencer is paid, the ledger balances."""
     make_tenant(app, "alpha")
     deal = make_deal(app, client, "alpha", cash_minor=50_000, fee_bps=1_000, fee_payer="brand")
     account_id = onboarded(deal, client, redis_client)
@@ -55,7 +54,11 @@ def test_fund_succeed_approve_release_transfer_and_ledger_balances(
     assert (body["amount_minor"], body["currency"]) == (55_000, "EUR")  # the fee on top for the brand
     assert body["client_secret"].startswith(body["payment_intent_id"])
     intent = sdk().v1.payment_intents.retrieve(body["payment_intent_id"])
-    assert (intent.amount, intent.currency, intent.transfer_group) == (55_000, "eur", f"contract_{deal.contract_id}")
+    assert (intent.amount, intent.currency, intent.transfer_group) == (
+        55_000,
+        "eur",
+        f"contract_{deal.contract_id}",
+    )
     assert intent.metadata["contract_id"] == deal.contract_id
     assert intent.metadata["tenant_id"] == str(deal.tenant_id)
 
@@ -77,7 +80,9 @@ def test_fund_succeed_approve_release_transfer_and_ledger_balances(
         }
         assert ledger_problems() == []
     transfers = sdk().v1.transfers.list({"transfer_group": f"contract_{deal.contract_id}"}).data
-    assert [(t.amount, t.destination, t.id) for t in transfers] == [(50_000, account_id, result["stripe_transfer_id"])]
+    assert [(t.amount, t.destination, t.id) for t in transfers] == [
+        (50_000, account_id, result["stripe_transfer_id"])
+    ]
     assert deal.contract(app).status == "completed"
 
     mine = deal.influencer.get("/api/v1/payments").get_json()
@@ -93,7 +98,7 @@ def test_fund_succeed_approve_release_transfer_and_ledger_balances(
 def test_declined_card_is_shown_to_the_brand_and_changes_nothing_else(
     app: Flask, client: FlaskClient, redis_client: Redis
 ) -> None:
-    """A declined card marks the payment failed and tells the brand; the contract stays signed; a retry works."""
+    """A declined card marks the payment failed and tells the brand once; the contract stays signed."""
     make_tenant(app, "alpha")
     deal = make_deal(app, client, "alpha")
     first = fund(deal, idempotency_key()).get_json()
@@ -134,7 +139,10 @@ def test_three_d_secure_requires_action_then_authenticated(
 
     again = fund(deal, key)  # the brand's page asks again with its key: the state is Stripe's
     assert again.status_code == 201
-    assert (again.get_json()["status"], again.get_json()["next_action"]) == ("requires_action", "use_stripe_sdk")
+    assert (again.get_json()["status"], again.get_json()["next_action"]) == (
+        "requires_action",
+        "use_stripe_sdk",
+    )
     assert again.get_json()["client_secret"] == first["client_secret"]
     assert deal.contract(app).status == "signed"
 

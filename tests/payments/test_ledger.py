@@ -73,7 +73,9 @@ def test_movements_post_once_and_refuse_nonsense(app: Flask, client: FlaskClient
         with pytest.raises(ValueError):
             ledger.post_movement(contract, key="neg", amount_minor=-1, **args)
         with pytest.raises(ValueError):
-            ledger.post_movement(contract, key="x", amount_minor=1, kind="x", from_account="cash", to_account="refund")
+            ledger.post_movement(
+                contract, key="x", amount_minor=1, kind="x", from_account="cash", to_account="refund"
+            )
         db.session.commit()
         assert ledger.balances(uuid.UUID(deal.contract_id)) == {"brand_funding": -100, "platform_held": 100}
 
@@ -116,7 +118,7 @@ def test_secrets_encrypt_rotate_and_refuse_unknown_keys(app: Flask) -> None:
 
 
 def test_encryption_keys_configuration() -> None:
-    """Production requires ENCRYPTION_KEYS; a malformed key is refused; development derives one from SECRET_KEY."""
+    """Production requires ENCRYPTION_KEYS; a malformed key is refused; development derives one."""
     production = {
         "MARKETPLACE_ENV": "production",
         "SECRET_KEY": "x" * 40,

@@ -9,7 +9,10 @@ from redis import Redis
 from tests.factories import make_caller, make_tenant
 from tests.payments.factories import drain, funded, make_deal, onboarded, sdk
 
-URLS = {"return_url": "http://localhost:3000/payouts/done", "refresh_url": "http://localhost:3000/payouts/again"}
+URLS = {
+    "return_url": "http://localhost:3000/payouts/done",
+    "refresh_url": "http://localhost:3000/payouts/again",
+}
 
 
 def test_payout_account_is_created_once_with_fresh_links(app: Flask, client: FlaskClient) -> None:
@@ -60,7 +63,7 @@ def test_dispute_resolved_through_the_api_splits_the_money(
     assert resolved.status_code == 200, resolved.get_json()
     assert deal.contract(app).status == "completed"
     drain(redis_client)
-    assert [t.amount for t in sdk().v1.transfers.list({"transfer_group": f"contract_{deal.contract_id}"}).data] == [
-        4_500
-    ]
+    assert [
+        t.amount for t in sdk().v1.transfers.list({"transfer_group": f"contract_{deal.contract_id}"}).data
+    ] == [4_500]
     assert [r.amount for r in sdk().v1.refunds.list({"payment_intent": intent["id"]}).data] == [5_000]

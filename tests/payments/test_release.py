@@ -148,7 +148,10 @@ def test_in_kind_contract_never_touches_stripe(app: Flask, client: FlaskClient) 
     assert fund(deal).status_code == 422
     with app.app_context(), tenant_scope(deal.tenant_id):
         contract_id = uuid.UUID(deal.contract_id)
-        assert release.release_contract(contract_id) == {"status": "in_kind_only", "in_kind_value_minor": 8_000}
+        assert release.release_contract(contract_id) == {
+            "status": "in_kind_only",
+            "in_kind_value_minor": 8_000,
+        }
         assert release.release_contract(contract_id)["status"] == "in_kind_only"  # again: nothing new
         [memo] = db.session.execute(select(LedgerMovement)).scalars().all()
         assert (memo.kind, memo.amount_minor, memo.from_account, memo.to_account) == (

@@ -75,7 +75,8 @@ def test_stripe_secrets_are_write_only_encrypted_and_never_logged(
     admin = make_caller(app, client, "alpha", role="admin")
     caplog.set_level(logging.DEBUG)
     response = admin.patch(
-        "/api/v1/admin/tenant", json={"stripe_secret_key": SECRET_KEY, "stripe_webhook_secret": WEBHOOK_SECRET}
+        "/api/v1/admin/tenant",
+        json={"stripe_secret_key": SECRET_KEY, "stripe_webhook_secret": WEBHOOK_SECRET},
     )
     assert response.status_code == 200
     for text in (response.get_data(as_text=True), admin.get("/api/v1/admin/tenant").get_data(as_text=True)):
@@ -91,7 +92,9 @@ def test_stripe_secrets_are_write_only_encrypted_and_never_logged(
         assert (access.api_key, access.webhook_secret, access.own) == (SECRET_KEY, WEBHOOK_SECRET, True)
         assert SECRET_KEY not in repr(access)
 
-    back = admin.patch("/api/v1/admin/tenant", json={"stripe_secret_key": None, "stripe_webhook_secret": None})
+    back = admin.patch(
+        "/api/v1/admin/tenant", json={"stripe_secret_key": None, "stripe_webhook_secret": None}
+    )
     assert back.get_json()["stripe_account"] == "platform"
     with app.app_context():
         assert access_for(tenant.id).own is False
@@ -108,4 +111,6 @@ def test_stripe_account_cannot_change_while_money_is_held(
     refused = admin.patch("/api/v1/admin/tenant", json={"stripe_secret_key": SECRET_KEY})
     assert refused.status_code == 409
     assert admin.get("/api/v1/admin/tenant").get_json()["stripe_account"] == "platform"
-    assert admin.patch("/api/v1/admin/tenant", json={"stripe_webhook_secret": WEBHOOK_SECRET}).status_code == 200
+    assert (
+        admin.patch("/api/v1/admin/tenant", json={"stripe_webhook_secret": WEBHOOK_SECRET}).status_code == 200
+    )

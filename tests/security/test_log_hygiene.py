@@ -19,6 +19,7 @@ from rq import SimpleWorker
 from sqlalchemy import text
 
 from marketplace.extensions import db
+from marketplace.logs import redact
 from marketplace.services import auth as auth_service
 from tests.factories import make_tenant
 from workers.queues import QUEUES
@@ -167,3 +168,25 @@ def test_a_realistic_flow_logs_no_secret_and_no_email_at_debug(
     assert JWT_PATTERN.search(captured) is None
     emails = {match.group(0) for match in EMAIL_PATTERN.finditer(captured)}
     assert emails == set(), f"email addresses in the logs: {emails}"
+
+
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        ("Authorization: Bearer abc.def-ghi", "Authorization:"),
+        ("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl refused", "refused"),
+        ("stripe key sk_live_51Habc123 and rk_test_9xyz", "stripe key"),
+        ("webhook secret whsec_abc123 rotated", "rotated"),
+        ("mail to Ann.Leak+x@mail.example.co.uk bounced", "bounced"),
+        ("{'email': 'x', 'password': 'Sunny Beach 42'}", "'email'"),
+        ('{"refresh_token": "opaque-value", "ok": true}', '"ok": true'),
+        ("GET /callback?code=1&access_token=opaque-value&state=2", "state=2"),
+        ("smtp login secret=opaque-value failed", "failed"),
+    ],
+)
+def test_redaction_masks_tokens_stripe_secrets_emails_and_secret_fields(line: str, kept: str) -> None:
+    """logs.redact masks the secret part of each kind of line and keeps the rest readable."""
+    redacted = redact(line)
+    assert "[redacted" in redacted and kept in redacted
+    for secret in ("abc.def", "eyJ", "sk_live", "rk_test", "whsec_", "@", "Sunny", "opaque-value"):
+        assert secret not in redacted, (line, redacted)

@@ -45,11 +45,15 @@ def test_sweep_expires_due_offers_in_every_tenant(
 
 
 def test_cron_scheduler_enqueues_the_sweep(app: Flask, redis_client: Redis) -> None:
-    """The cron scheduler the `cron` command runs puts the sweep on the default queue."""
+    """The cron scheduler the `cron` command runs enqueues the sweep and the payment reconciliation."""
     from workers.schedule import build_cron
 
     with app.app_context():
         scheduler = build_cron()
         enqueued = scheduler.enqueue_jobs()
-    assert [job.func_name for job in enqueued] == ["workers.schedule.sweep_tenants"]
+    assert sorted(job.func_name for job in enqueued) == [
+        "workers.jobs.payments.reconcile_all_tenants",
+        "workers.schedule.sweep_tenants",
+    ]
     assert len(Queue(DEFAULT_QUEUE, connection=redis_client)) == 1
+    assert len(Queue("payments", connection=redis_client)) == 1

@@ -52,11 +52,11 @@ def reconcile_payments(*, job_id: str, lookback_days: int = 30) -> dict[str, Any
     return reconcile_tenant(lookback_days)
 
 
-def reconcile_all_tenants(*, job_id: str, retries_left: int | None = None) -> int:
-    """Queue the reconciliation of every tenant (schedule it, e.g. hourly); returns how many."""
+def reconcile_all_tenants(*, job_id: str | None = None, retries_left: int | None = None) -> int:
+    """Queue the reconciliation of every tenant (register it with the cron, e.g. hourly); returns how many."""
     with job_app().app_context():
         tenant_ids = list(db.session.execute(select(Tenant.id)).scalars())
         for tenant_id in tenant_ids:
-            enqueue(RECONCILE_JOB, f"reconcile-{tenant_id}-{job_id}", PAYMENTS_SPEC, tenant_id=str(tenant_id))
+            enqueue(RECONCILE_JOB, f"reconcile-{uuid.uuid4()}", PAYMENTS_SPEC, tenant_id=str(tenant_id))
         db.session.remove()
     return len(tenant_ids)

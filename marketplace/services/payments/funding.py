@@ -166,6 +166,10 @@ def _resume(payment: Payment, *, created: bool) -> Funding:
     except ProviderError as exc:
         db.session.rollback()
         log.error("payment %s: Stripe refused the PaymentIntent: %s", payment.id, exc.message)
+        if payment.stripe_payment_intent_id is None:
+            # Refused before anything was created (Stripe keeps no key for a 400): free the contract.
+            payment.status, payment.failure_message = "canceled", exc.message
+            db.session.commit()
         raise ValidationFailed(f"The payment provider refused this payment: {exc.message}") from None
     sync_payment(payment, intent, announce_failure=True)
     db.session.commit()
