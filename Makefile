@@ -47,5 +47,13 @@ format: venv
 worker: venv
 	$(BIN)/flask --app wsgi worker
 
+## rq's cron scheduler: offer expiry, auto-approval, payment reconciliation (needs REDIS_URL).
+cron: venv
+	$(BIN)/flask --app wsgi cron
+
+## The whole flow against a running `make run` (register ... report), step by step.
+demo: venv
+	$(BIN)/python -m marketplace.walkthrough --base http://127.0.0.1:$(PORT) --stripe http://127.0.0.1:$(LOCALSTRIPE_PORT)
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

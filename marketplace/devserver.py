@@ -12,6 +12,7 @@ import signal
 import subprocess  # starts localstripe, a fixed script of ours  # nosec B404
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -45,6 +46,18 @@ def start_localstripe(port: int) -> subprocess.Popen | None:
     sys.exit("localstripe did not answer within 10 s")
 
 
+def register_webhook(stripe_base: str, port: int, secret: str) -> None:
+    """Ask localstripe to deliver its events, signed with `secret`, to this server's platform webhook."""
+    form = urllib.parse.urlencode(
+        {"url": f"http://127.0.0.1:{port}/api/v1/webhooks/stripe", "secret": secret}
+    )
+    request = urllib.request.Request(  # noqa: S310 - loopback localstripe
+        f"{stripe_base}/_config/webhooks/marketplace-{port}", data=form.encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=5):  # noqa: S310  # nosec B310
+        pass
+
+
 def main(argv: list[str] | None = None) -> None:
     """Prepare the embedded default and serve it until interrupted."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -64,6 +77,8 @@ def main(argv: list[str] | None = None) -> None:
     with app.app_context():
         upgrade()
         credentials = seed_demo()
+    settings = app.config["MARKETPLACE"]
+    register_webhook(f"http://127.0.0.1:{args.stripe_port}", args.port, settings.stripe_webhook_secret)
     print("\nDemo marketplaces (send the slug in the X-Tenant header):")
     for row in credentials:
         print(f"  X-Tenant: {row['tenant']:<5}  admin {row['email']}  password {row['password']}")
