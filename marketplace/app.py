@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import fields
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
+from apispec import APISpec
 from flask import Flask, Response, current_app, g, request
 
 from marketplace import errors, logs, tenancy
 from marketplace.config import Settings
-from marketplace.extensions import api, cors, db, limiter, migrate, redis
+from marketplace.extensions import MUTATING_METHODS, api, cors, db, limiter, migrate, redis
 from marketplace.models.base import render_migration_type
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -134,13 +136,37 @@ def _document_api(app: Flask) -> None:
     )
     spec.options["security"] = [{"bearerAuth": []}]
     for path, operations in spec._paths.items():  # apispec keeps paths here; no public iterator
-        if not path.startswith("/api/v1/") or path.startswith(tenancy.SELF_RESOLVING_PREFIXES):
+        if not path.startswith("/api/v1/"):
             continue
-        for operation in operations.values():
+        self_resolving = path.startswith(tenancy.SELF_RESOLVING_PREFIXES)
+        for method, operation in operations.items():
             if not isinstance(operation, dict):
+                continue
+            _document_problems(spec, method, operation, self_resolving)
+            if self_resolving:
                 continue
             parameters = operation.setdefault("parameters", [])
             ref = {"$ref": "#/components/parameters/XTenant"}
             if ref not in parameters:
                 parameters.append(ref)
     document_probes(spec, app)
+
+
+def _document_problems(spec: APISpec, method: str, operation: dict[str, Any], self_resolving: bool) -> None:
+    """Document the problem responses (docs/errors.md) an /api/v1 operation can answer.
+
+    Every operation: 400 (malformed request, no X-Tenant) and 404 (unknown tenant or id). Behind a
+    token: 401 and 403 (role, suspension). Writes: 409 (duplicate, state), 422 (rules) and 429 (the
+    mutation budget). Stripe's webhooks resolve their tenant themselves and are never throttled.
+    Views document what is theirs alone (e.g. 401 of login) with @blp.alt_response.
+    """
+    statuses = {400, 404}
+    if operation.get("security") != []:
+        statuses |= {401, 403}
+    if method.upper() in MUTATING_METHODS and not self_resolving:
+        statuses |= {409, 422, 429}
+    responses = operation.setdefault("responses", {})
+    documented = {str(status) for status in responses}
+    for status in sorted(statuses):
+        if str(status) not in documented:
+            responses[str(status)] = spec.components.get_ref("response", HTTPStatus(status).name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http
 from typing import Any
 
 from flask import Flask, current_app, request
@@ -79,11 +80,31 @@ def _problem_api_error_handler(api: Api, error: Any) -> Any:
 
 
 class MarketplaceApi(Api):
-    """flask-smorest Api whose HTTP errors are problem+json (see errors.py)."""
+    """flask-smorest Api whose HTTP errors are problem+json (see errors.py), and documented so."""
 
     def handle_http_exception(self, error: Any) -> Any:
         """Render every HTTPException, webargs' 422 included, as problem+json."""
         return _problem_api_error_handler(self, error)
+
+    def _register_responses(self) -> None:
+        """Document the error responses as errors.py renders them: ERROR_SCHEMA in problem+json.
+
+        flask-smorest would document them as application/json; every `422` it adds for arguments,
+        the `default` of every operation and the statuses app._document_api adds refer to these.
+        """
+        from marketplace.errors import PROBLEM_MIMETYPE
+
+        problem = {PROBLEM_MIMETYPE: {"schema": self.ERROR_SCHEMA}}
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = problem
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response(
+            self.DEFAULT_ERROR_RESPONSE_NAME,
+            {"description": "Default error response", "content": problem},
+            lazy=True,
+        )
 
 
 db = SQLAlchemy(model_class=Base)

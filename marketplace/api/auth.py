@@ -35,6 +35,8 @@ def register(data: dict[str, Any]) -> Any:
 @limiter.limit(_auth_limit)
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenPairSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
 @blp.doc(security=[])
 def login(data: dict[str, Any]) -> Any:
     """Exchange email and password for an access and a refresh token"""
@@ -45,6 +47,8 @@ def login(data: dict[str, Any]) -> Any:
 @limiter.limit(_auth_limit)
 @blp.arguments(RefreshSchema)
 @blp.response(200, TokenPairSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
 @blp.doc(security=[])
 def refresh(data: dict[str, Any]) -> Any:
     """Rotate a refresh token into a new token pair"""

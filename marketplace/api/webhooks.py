@@ -19,6 +19,7 @@ def _ack(receipt: Receipt) -> dict[str, Any]:
 
 @blp.route("/stripe", methods=["POST"])
 @blp.response(200, WebhookAckSchema)
+@blp.doc(security=[])
 def platform_webhook() -> Any:
     """Stripe events of the platform's account (signed with STRIPE_WEBHOOK_SECRET); no X-Tenant"""
     return _ack(receive_event(request.get_data(), request.headers.get("Stripe-Signature")))
@@ -26,6 +27,7 @@ def platform_webhook() -> Any:
 
 @blp.route("/stripe/<tenant_slug>", methods=["POST"])
 @blp.response(200, WebhookAckSchema)
+@blp.doc(security=[])
 def tenant_webhook(tenant_slug: str) -> Any:
     """Stripe events of a tenant's own account (signed with its secret, else the platform's); no X-Tenant"""
     return _ack(receive_event(request.get_data(), request.headers.get("Stripe-Signature"), tenant_slug))

@@ -40,7 +40,13 @@ class InfluencerProfile(TenantScoped, db.Model):
         # Search and matching: the common sorts and range filters, each led by tenant_id.
         Index("ix_influencer_profiles_tenant_followers", "tenant_id", "followers", "id"),
         Index("ix_influencer_profiles_tenant_engagement", "tenant_id", "engagement_rate", "id"),
-        Index("ix_influencer_profiles_tenant_rating", "tenant_id", "rating_avg", "id"),
+        # Sort by rating: the same expression as marketplace.services.search (unrated last).
+        Index(
+            "ix_influencer_profiles_tenant_rating",
+            "tenant_id",
+            text("coalesce(rating_avg, CAST(-1.0 AS DOUBLE PRECISION))"),
+            "id",
+        ),
         Index("ix_influencer_profiles_tenant_created", "tenant_id", "created_at", "id"),
         Index("ix_influencer_profiles_tenant_tier_country", "tenant_id", "tier", "country"),
         # Array overlap (&&) and full-text filters: GIN, with tenant_id through btree_gin.

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import INCLUDE, fields, validate
 
 from marketplace.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
 class ProblemSchema(ma.Schema):
-    """RFC 9457 problem details, the body of every error."""
+    """RFC 9457 problem details, the body of every error; a kind may add its own members."""
+
+    class Meta:
+        unknown = INCLUDE  # documented as additionalProperties: RFC 9457 extension members
 
     type = fields.String(required=True, metadata={"example": "urn:marketplace:problem:not-found"})
     title = fields.String(required=True)
@@ -18,6 +21,10 @@ class ProblemSchema(ma.Schema):
     instance = fields.String(allow_none=True)
     request_id = fields.String(allow_none=True)
     errors = fields.Dict(metadata={"description": "Per-field messages, for validation errors"})
+    current_state = fields.String(metadata={"description": "invalid-transition: the state the object is in"})
+    allowed = fields.List(
+        fields.String(), metadata={"description": "invalid-transition: the states it may move to from there"}
+    )
 
 
 class PageArgsSchema(ma.Schema):

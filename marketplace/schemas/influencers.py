@@ -209,6 +209,8 @@ class SearchArgsSchema(PageArgsSchema):
             "deliverable"
         ):
             errors["deliverable"] = ["Say which deliverable's price to filter or sort on."]
+        if data.get("sort") in ("rate", "-rate") and not data.get("rate_platform"):
+            errors["rate_platform"] = ["Say which platform's price to sort on."]
         if errors:
             raise ma.ValidationError(errors)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, and_, cast, exists, func, literal, select
+from sqlalchemy import and_, exists, func, literal, literal_column, select
 
 from marketplace.domain import niches as niche_rules
 from marketplace.errors import Forbidden
@@ -16,6 +16,7 @@ from marketplace.services.pagination import Page, SortKey, paginate
 from marketplace.services.search_sql import array_overlaps, text_matches, text_rank
 
 P = InfluencerProfile
+UNRATED = "CAST(-1.0 AS DOUBLE PRECISION)"  # unrated profiles sort below every rating
 
 
 def _rate_clauses(args: dict[str, Any]) -> list[Any]:
@@ -60,9 +61,17 @@ def search_influencers(viewer: User, args: dict[str, Any]) -> Page:
         stmt = stmt.where(P.verified.is_(args["verified"]))
     if args.get("q"):
         stmt = stmt.where(text_matches(P.search_text, args["q"]))
-    if args.get("deliverable"):
+    if args["sort"] in ("rate", "-rate"):
+        # Sorting by a price: walk the rate card index in price order and join the profiles (one line
+        # per profile, since platform, deliverable and creation are all fixed).
+        rate = RatePrice.price_minor
+        stmt = stmt.join(RatePrice, and_(*_rate_clauses(args)))
+        if args.get("max_rate") is not None:
+            stmt = stmt.where(RatePrice.price_minor <= args["max_rate"])
+        stmt = stmt.add_columns(RatePrice.price_minor.label("rate_minor"))
+    elif args.get("deliverable"):
         rate = select(func.min(RatePrice.price_minor)).where(*_rate_clauses(args)).scalar_subquery()
-        if args.get("max_rate") is not None or args["sort"] in ("rate", "-rate"):
+        if args.get("max_rate") is not None:
             line = [*_rate_clauses(args)]
             if args.get("max_rate") is not None:
                 line.append(RatePrice.price_minor <= args["max_rate"])
@@ -96,7 +105,8 @@ def _order(args: dict[str, Any], rate: Any) -> list[SortKey]:
     elif name == "followers":
         key = SortKey(P.followers, descending, lambda row: row[0].followers, int)
     elif name == "rating":
-        rating = func.coalesce(P.rating_avg, cast(literal(-1.0), Float))
+        # Written exactly as the expression index ix_influencer_profiles_tenant_rating, so it serves the sort.
+        rating = func.coalesce(P.rating_avg, literal_column(UNRATED))
         key = SortKey(
             rating,
             descending,

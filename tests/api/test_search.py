@@ -122,8 +122,12 @@ def test_sorts(people: dict[str, Caller]) -> None:
     ascending = _names(brand, "sort=followers")
     assert ascending[0] == "Gym Tom" and ascending[-1] == "Max Roams"
     assert _names(brand, "sort=-engagement")[0] == "Gym Tom"
-    assert _names(brand, "deliverable=post&sort=rate") == ["Chef Paul", "Lea Bijoux", "Max Roams"]
-    assert _names(brand, "deliverable=post&sort=-rate")[0] == "Max Roams"
+    assert _names(brand, "deliverable=post&rate_platform=instagram&sort=rate") == [
+        "Chef Paul",
+        "Lea Bijoux",
+        "Max Roams",
+    ]
+    assert _names(brand, "deliverable=post&rate_platform=instagram&sort=-rate")[0] == "Max Roams"
     assert len(_names(brand, "sort=rating")) == 5
     assert _names(brand, "q=food&sort=relevance")[0] in ("Chef Paul", "Max Roams")
 
@@ -156,5 +160,6 @@ def test_search_permissions_and_validation(
     brand = people["brand"]
     assert brand.get("/api/v1/influencers?min_followers=10&max_followers=5").status_code == 422
     assert brand.get("/api/v1/influencers?sort=rate").status_code == 422
+    assert brand.get("/api/v1/influencers?sort=rate&deliverable=post").status_code == 422
     assert brand.get("/api/v1/influencers?niche=jewelery").status_code == 422
     assert brand.get("/api/v1/influencers?limit=500").status_code == 422
