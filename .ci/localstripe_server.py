@@ -4,9 +4,10 @@ localstripe's own CLI binds every interface and pickles its store to /tmp after 
 this runs the same aiohttp app on loopback with the disk dump turned off, extended by
 `localstripe_ext` with Connect accounts, account links, transfers, Idempotency-Key replay and the
 PaymentIntent and refund parameters a marketplace sends (docs/localstripe.md).
-Usage: python .ci/localstripe_server.py [PORT]
+Usage: python .ci/localstripe_server.py [PORT]  (LOCALSTRIPE_HOST=0.0.0.0 inside a container)
 """
 
+import os
 import sys
 
 from aiohttp import web
@@ -20,7 +21,8 @@ def main() -> None:
     store.dump_to_disk = lambda: None  # state lives in memory only: fast, and nothing left behind
     install(server.app)
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 8420
-    web.run_app(server.app, host="127.0.0.1", port=port, print=None)
+    # Loopback by default; docker-compose sets LOCALSTRIPE_HOST so the other containers reach it.
+    web.run_app(server.app, host=os.environ.get("LOCALSTRIPE_HOST", "127.0.0.1"), port=port, print=None)
 
 
 if __name__ == "__main__":
