@@ -1,6 +1,8 @@
 FROM python:3.11-slim
 WORKDIR /app
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+# DejaVu lets contract PDFs print names beyond Latin-1 (marketplace/contracts/layout.py).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY marketplace ./marketplace
 COPY workers ./workers
