@@ -34,7 +34,9 @@ blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Tena
 @blp.response(201, UserSchema)
 def create_admin(data: dict[str, Any]) -> Any:
     """Create another admin of this marketplace"""
-    return auth.create_admin(current_tenant(), data["email"], data["password"], data["display_name"])
+    return auth.create_admin(
+        current_tenant(), data["email"], data["password"], data["display_name"], actor=current_user()
+    )
 
 
 @blp.route("/flags", methods=["GET"])

@@ -8,6 +8,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from marketplace.api.access import current_user, login_required
+from marketplace.schemas.common import PageArgsSchema, page_of
 from marketplace.schemas.delivery import (
     ChangesSchema,
     DeliverableInputSchema,
@@ -47,10 +48,11 @@ def submit(data: dict[str, Any], contract_id: uuid.UUID) -> Any:
 
 @blp.route("/contracts/<uuid:contract_id>/deliverables", methods=["GET"])
 @login_required()
-@blp.response(200, DeliverableSchema(many=True))
-def list_deliverables(contract_id: uuid.UUID) -> Any:
-    """A contract's deliverables"""
-    return deliverables.list_for_contract(current_user(), contract_id)
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, page_of(DeliverableSchema))
+def list_deliverables(args: dict[str, Any], contract_id: uuid.UUID) -> Any:
+    """A contract's deliverables, oldest first"""
+    return deliverables.list_for_contract(current_user(), contract_id, args["cursor"], args["limit"])
 
 
 @blp.route("/deliverables/<uuid:deliverable_id>", methods=["GET"])

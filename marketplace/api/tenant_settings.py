@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from marketplace.api.access import login_required
+from marketplace.api.access import current_user, login_required
 from marketplace.schemas.tenant_settings import TenantSettingsPatchSchema, TenantSettingsSchema
 from marketplace.services import tenant_settings
 from marketplace.tenancy import current_tenant
@@ -28,4 +28,4 @@ def get_settings() -> Any:
 @blp.response(200, TenantSettingsSchema)
 def patch_settings(data: dict[str, Any]) -> Any:
     """Change settings; Stripe secrets are write-only (stored encrypted, never returned)"""
-    return tenant_settings.update_tenant_settings(current_tenant(), data).after
+    return tenant_settings.update_tenant_settings(current_tenant(), data, current_user()).after

@@ -64,9 +64,16 @@ def register(tenant: Tenant, data: dict[str, Any]) -> User:
     return user
 
 
-def create_admin(tenant: Tenant, email: str, password: str, display_name: str) -> User:
-    """Create an admin of a tenant (CLI or another admin)."""
+def create_admin(
+    tenant: Tenant, email: str, password: str, display_name: str, actor: User | None = None
+) -> User:
+    """Create an admin of a tenant (CLI, or another admin: then the action is audited)."""
+    from marketplace.services import audit
+
     user = create_user(tenant, email, password, "admin", display_name)
+    if actor is not None:
+        db.session.flush()
+        audit.record(actor, "admin.create", "user", user.id, None, {"email": user.email, "role": "admin"})
     db.session.commit()
     return user
 

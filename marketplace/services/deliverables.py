@@ -16,6 +16,7 @@ from marketplace.models import Contract, Deliverable, DeliverableMetric, User
 from marketplace.models.base import utcnow
 from marketplace.services.contracts import _party_user_ids, party_of, visible_contract
 from marketplace.services.notifications import notify
+from marketplace.services.pagination import Page, paginate
 from marketplace.tenancy import current_tenant, get_or_404
 
 # Work happens once the contract is signed (no cash) or funded (cash); delivered contracts may still
@@ -246,11 +247,8 @@ def visible_deliverable(user: User, deliverable_id: Any) -> Deliverable:
     return deliverable
 
 
-def list_for_contract(user: User, contract_id: Any) -> list[Deliverable]:
+def list_for_contract(user: User, contract_id: Any, cursor: str | None, limit: int | None) -> Page:
     """A contract's deliverables, oldest first."""
     contract = visible_contract(user, contract_id)
-    return list(
-        db.session.execute(
-            select(Deliverable).where(Deliverable.contract_id == contract.id).order_by(Deliverable.created_at)
-        ).scalars()
-    )
+    stmt = select(Deliverable).where(Deliverable.contract_id == contract.id)
+    return paginate(stmt, [(Deliverable.created_at, False), (Deliverable.id, False)], cursor, limit)

@@ -11,12 +11,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
 
 from marketplace.errors import Conflict, ValidationFailed
 from marketplace.extensions import db
-from marketplace.models import LedgerEntry, Payment, Refund, Tenant, Transfer
+from marketplace.models import InfluencerProfile, LedgerEntry, Payment, Refund, Tenant, Transfer, User
 from marketplace.models.payment import FINAL_PAYMENT_STATUSES
+from marketplace.services import audit
 from marketplace.services.payments.access import has_own_account, has_own_webhook_secret, store_credentials
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,17 @@ class SettingsChange:
         """Names of the settings whose value changed; a written secret counts, its value never shows."""
         plain = {k for k in self.after if self.after[k] != self.before.get(k)}
         return sorted(plain | set(self.secrets_written))
+
+
+def _retier_profiles(thresholds: dict[str, int]) -> None:
+    """Tiers derive from followers: new thresholds re-tier all the tenant's profiles in one statement."""
+    tier = case(
+        (InfluencerProfile.followers >= thresholds["mega"], "mega"),
+        (InfluencerProfile.followers >= thresholds["macro"], "macro"),
+        (InfluencerProfile.followers >= thresholds["micro"], "micro"),
+        else_="nano",
+    )
+    db.session.execute(update(InfluencerProfile).values(tier=tier))
 
 
 def settings_snapshot(tenant: Tenant) -> dict[str, Any]:
@@ -83,7 +95,9 @@ def _money_in_flight(tenant: Tenant) -> bool:
     return bool(open_payment or moving or refunding or held)
 
 
-def update_tenant_settings(tenant: Tenant, values: dict[str, Any]) -> SettingsChange:
+def update_tenant_settings(
+    tenant: Tenant, values: dict[str, Any], actor: User | None = None
+) -> SettingsChange:
     """Apply validated settings; secrets are encrypted, and the Stripe account may only change when no
     money of this tenant is held or moving on the current one."""
     before = settings_snapshot(tenant)
@@ -94,6 +108,7 @@ def update_tenant_settings(tenant: Tenant, values: dict[str, Any]) -> SettingsCh
                 "Tier thresholds must grow.", errors={"tier_thresholds": ["micro < macro < mega."]}
             )
         tenant.tier_thresholds = tiers
+        _retier_profiles(tiers)
     if "fraud_flag_threshold" in values:
         tenant.fraud_flag_threshold_bps = round(values["fraud_flag_threshold"] * 10_000)
     for name in PLAIN_FIELDS:
@@ -107,8 +122,16 @@ def update_tenant_settings(tenant: Tenant, values: dict[str, Any]) -> SettingsCh
         )
     if secrets:
         store_credentials(tenant, secrets)
-    db.session.commit()
     written = tuple(name for name in SECRET_FIELDS if name in values)
     change = SettingsChange(before, settings_snapshot(tenant), written)
+    audit.record(
+        actor,
+        "tenant.settings",
+        "tenant",
+        tenant.id,
+        change.before,
+        {**change.after, "secrets_written": list(written)},
+    )
+    db.session.commit()
     log.info("tenant %s settings changed: %s", tenant.slug, ", ".join(change.changed) or "nothing")
     return change
