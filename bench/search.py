@@ -42,6 +42,7 @@ SEARCHES: dict[str, dict[str, Any]] = {
     "niche=food+country=FR": {"niche": ["food"], "country": ["FR"]},
     "niche=fashion+related+language=fr": {"niche": ["fashion"], "related": True, "language": ["fr"]},
     "platform=instagram+tier=micro": {"platform": ["instagram"], "tier": ["micro"]},
+    "rare: niche=art+country=SE+tier=macro": {"niche": ["art"], "country": ["SE"], "tier": ["macro"]},
     "followers 10k-100k+engagement 2-6%, sort -followers": {
         "min_followers": 10_000,
         "max_followers": 100_000,

@@ -38,6 +38,7 @@ from marketplace.tenancy import current_tenant, tenant_scope
 DEMO_PASSWORD = "Demo-Influencer-2026!"  # noqa: S105 - documented demo users' password  # nosec B105
 BATCH = 5_000
 Progress = Callable[[int, int], None]
+_ID, _TIER = rows_of.PROFILE_COLUMNS.index("id"), rows_of.PROFILE_COLUMNS.index("tier")
 
 _TABLES = (
     (User.__table__, rows_of.USER_COLUMNS, "user"),
@@ -141,10 +142,10 @@ def generate_influencers(
         db.session.commit()  # end the read transaction: every batch is its own
         for batch in _batches(first, count, ctx):
             for item in batch:
-                tiers[item.profile[15]] += 1
+                tiers[item.profile[_TIER]] += 1
                 if item.fake:
                     summary.fake_numbers.append(item.number)
-                    summary.fake_profile_ids.append(item.profile[1])
+                    summary.fake_profile_ids.append(item.profile[_ID])
             for table, columns, attribute in _TABLES:
                 chunk = _flatten(getattr(item, attribute) for item in batch)
                 (_copy_rows if postgres else _insert_rows)(table, columns, chunk)

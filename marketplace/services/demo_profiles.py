@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import accumulate
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from marketplace.domain import money
 from marketplace.domain import niches as niche_rules
@@ -377,18 +377,3 @@ def build_influencer(number: int, ctx: TenantContext) -> InfluencerRows:
     email = f"inf{number}@{ctx.slug}.demo"
     user = (ctx.tenant_id, user_id, email, ctx.password_hash, "influencer", display_name, created, last_taken)
     return InfluencerRows(number, fake, user, profile, [tuple(a) for a in accounts], snapshots, rates)
-
-
-def describe(rows: InfluencerRows) -> dict[str, Any]:
-    """A small readable view of one generated influencer (for logs and the summary's examples)."""
-    profile = dict(zip(PROFILE_COLUMNS, rows.profile, strict=True))
-    return {
-        "number": rows.number,
-        "id": str(profile["id"]),
-        "display_name": profile["display_name"],
-        "country": profile["country"],
-        "niches": profile["niches"],
-        "followers": profile["followers"],
-        "tier": profile["tier"],
-        "fake": rows.fake,
-    }
