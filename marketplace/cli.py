@@ -61,8 +61,10 @@ def register_commands(app: Flask) -> None:
         run_worker(app, burst=burst)
 
     from marketplace.cli_payments import register_payment_commands
+    from marketplace.cli_seed import register_seed_commands
 
     register_payment_commands(app)
+    register_seed_commands(app)
 
     @app.cli.command("cron")
     def cron_command() -> None:

@@ -45,6 +45,9 @@ class Settings:
     instance_dir: str = ""
     # Fernet keys (newest first) that encrypt secrets at rest, e.g. tenants' own Stripe keys.
     encryption_keys: list[str] = field(default_factory=list)
+    # SQLAlchemy's connection pool per process (None: its defaults, 5 + 10 overflow); docs/PERFORMANCE.md.
+    db_pool_size: int | None = None
+    db_max_overflow: int | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -70,6 +73,8 @@ class Settings:
             mail_from=env.get("MAIL_FROM", "marketplace@localhost"),
             instance_dir=str(instance),
             encryption_keys=[k.strip() for k in env.get("ENCRYPTION_KEYS", "").split(",") if k.strip()],
+            db_pool_size=int(env["DB_POOL_SIZE"]) if env.get("DB_POOL_SIZE") else None,
+            db_max_overflow=int(env["DB_MAX_OVERFLOW"]) if env.get("DB_MAX_OVERFLOW") else None,
         )
         return settings
 
@@ -105,6 +110,10 @@ class Settings:
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
         # hide_parameters: bound values (emails, hashes, secrets) stay out of error messages and logs.
         engine_options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+        if self.db_pool_size is not None:
+            engine_options["pool_size"] = self.db_pool_size
+        if self.db_max_overflow is not None:
+            engine_options["max_overflow"] = self.db_max_overflow
         if database_url.startswith("sqlite"):
             engine_options = {"connect_args": {"timeout": 30}, "hide_parameters": True}
         return {

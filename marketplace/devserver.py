@@ -46,6 +46,20 @@ def start_localstripe(port: int) -> subprocess.Popen | None:
     sys.exit("localstripe did not answer within 10 s")
 
 
+DEMO_INFLUENCERS = 500
+
+
+def seed_demo_data(app: object, slugs: list[str]) -> None:
+    """Top each demo tenant up to DEMO_INFLUENCERS generated influencers, a few brands and campaigns."""
+    runner = app.test_cli_runner()  # type: ignore[attr-defined]
+    for slug in slugs:
+        for args in (["seed-influencers", slug, "--count", str(DEMO_INFLUENCERS)], ["seed-brands", slug]):
+            result = runner.invoke(args=args)
+            print(result.output, end="")
+            if result.exit_code != 0:
+                raise SystemExit(f"seeding {slug} failed: {result.output}")
+
+
 def register_webhook(stripe_base: str, port: int, secret: str) -> None:
     """Ask localstripe to deliver its events, signed with `secret`, to this server's platform webhook."""
     form = urllib.parse.urlencode(
@@ -77,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     with app.app_context():
         upgrade()
         credentials = seed_demo()
+        seed_demo_data(app, [row["tenant"] for row in credentials])
     settings = app.config["MARKETPLACE"]
     register_webhook(f"http://127.0.0.1:{args.stripe_port}", args.port, settings.stripe_webhook_secret)
     print("\nDemo marketplaces (send the slug in the X-Tenant header):")

@@ -15,6 +15,9 @@ from typing import Any
 
 from flask import Flask, current_app
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
 
 from marketplace.extensions import redis
 
@@ -35,6 +38,25 @@ class JobSpec:
     timeout_seconds: int = 600
     result_ttl_seconds: int = 7 * 24 * 3600
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The spec as JSON, kept on the JobRecord so the job can be queued again the same way."""
+        return {
+            "queue": self.queue,
+            "retry_intervals": list(self.retry_intervals),
+            "timeout_seconds": self.timeout_seconds,
+            "result_ttl_seconds": self.result_ttl_seconds,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> JobSpec:
+        """The spec that to_json wrote."""
+        return cls(
+            queue=data["queue"],
+            retry_intervals=tuple(data["retry_intervals"]),
+            timeout_seconds=data["timeout_seconds"],
+            result_ttl_seconds=data["result_ttl_seconds"],
+        )
 
 
 _executor: ThreadPoolExecutor | None = None
@@ -70,6 +92,34 @@ def enqueue(dotted_name: str, job_id: str, spec: JobSpec | None = None, **kwargs
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     _in_process_executor().submit(_run_in_process, app, dotted_name, spec, kwargs)
+
+
+def rq_state(job_id: str) -> tuple[str, str | None] | None:
+    """rq's status of a job and its last error, or None when Redis holds no such job (lost or never queued)."""
+    if redis.client is None:
+        raise RuntimeError("rq_state needs Redis")
+    try:
+        job = Job.fetch(job_id, connection=redis.client)
+    except NoSuchJobError:
+        return None
+    status = job.get_status(refresh=False)
+    if status is None:  # a hash without its data (e.g. only a late heartbeat): nothing rq can run
+        return None
+    result = job.latest_result() if status == JobStatus.FAILED else None
+    error = (result.exc_string or "").strip().splitlines()[-1:] if result is not None else []
+    return JobStatus(status).value, (error[0] if error else None)
+
+
+def clean_abandoned_jobs() -> None:
+    """Let rq fail or retry the jobs of workers that died mid-job (its StartedJobRegistry cleanup).
+
+    rq notices a dead worker's job once its heartbeat lapses (60 to 90 s), but only when some worker
+    runs its maintenance (every 10 minutes); the periodic sweep calls this every minute instead.
+    """
+    if redis.client is None:
+        return
+    for name in QUEUES:
+        StartedJobRegistry(name, connection=redis.client).cleanup()
 
 
 def schedule_at(when: Any, dotted_name: str, job_id: str, spec: JobSpec | None = None, **kwargs: Any) -> None:

@@ -1,4 +1,4 @@
-"""Periodic work on rq's cron scheduler: offer expiry, auto-approval, payment reconciliation.
+"""Periodic work on rq's cron scheduler: offer expiry, auto-approval, lost jobs, payment reconciliation.
 
 Each offer's expiry is also scheduled at its own deadline (rq's scheduler, `enqueue_at`); this sweep
 is the safety net that catches anything a lost scheduled job left behind. On the embedded default
@@ -13,12 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from redis.exceptions import RedisError
 from rq.cron import CronScheduler
 from sqlalchemy import select
 
 from marketplace.extensions import db, redis
 from workers.jobs.payments import reconcile_all_tenants
-from workers.queues import DEFAULT_QUEUE, PAYMENTS_QUEUE
+from workers.queues import DEFAULT_QUEUE, PAYMENTS_QUEUE, clean_abandoned_jobs
 from workers.runtime import job_app
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,14 @@ RECONCILE_SECONDS = 3600
 
 def _tenant_sweeps() -> list[tuple[str, Callable[[], Any]]]:
     from marketplace.services.deliverables import auto_approve_due
+    from marketplace.services.jobs import recover_jobs
     from marketplace.services.offers import expire_due_offers
 
-    return [("offers_expired", expire_due_offers), ("deliverables_auto_approved", auto_approve_due)]
+    return [
+        ("offers_expired", expire_due_offers),
+        ("deliverables_auto_approved", auto_approve_due),
+        ("jobs_recovered", recover_jobs),
+    ]
 
 
 def sweep_tenants() -> dict[str, dict[str, Any]]:
@@ -41,6 +47,10 @@ def sweep_tenants() -> dict[str, dict[str, Any]]:
     app = job_app()
     results: dict[str, dict[str, Any]] = {}
     with app.app_context():
+        try:
+            clean_abandoned_jobs()  # first, so that jobs of dead workers are retried or failed by rq
+        except RedisError:
+            log.exception("cleaning rq's registries of abandoned jobs failed")
         tenant_ids = list(db.session.execute(select(Tenant.id, Tenant.slug)).all())
         for tenant_id, slug in tenant_ids:
             results[slug] = {}

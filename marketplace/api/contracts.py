@@ -38,6 +38,7 @@ def get_contract(contract_id: uuid.UUID) -> Any:
 @blp.route("/<uuid:contract_id>/document", methods=["GET"])
 @login_required()
 @blp.response(200, content_type="application/pdf", description="The contract PDF")
+@blp.alt_response(409, response="CONFLICT")  # the document is still being generated
 def get_document(contract_id: uuid.UUID) -> Any:
     """The contract PDF (with the signature page once both parties signed)"""
     pdf, contract = contracts.document(current_user(), contract_id)

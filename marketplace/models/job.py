@@ -20,6 +20,8 @@ class JobRecord(TenantScoped, db.Model):
     __tablename__ = "jobs"
     __table_args__ = (
         Index("ix_jobs_tenant_user_created", "tenant_id", "user_id", "created_at"),
+        # The recovery sweep looks for open jobs not touched for a while.
+        Index("ix_jobs_tenant_status_updated", "tenant_id", "status", "updated_at"),
         tenant_fk("user_id", "users"),
     )
 
@@ -33,3 +35,7 @@ class JobRecord(TenantScoped, db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What it takes to enqueue the job again (its keyword arguments and workers.queues.JobSpec), so a
+    # job recorded but never queued, or lost by Redis, is queued again by services.jobs.recover_jobs.
+    arguments: Mapped[dict | None] = mapped_column(JSONType)
+    spec: Mapped[dict | None] = mapped_column(JSONType)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Enum, String, UniqueConstraint
+from sqlalchemy import Enum, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.extensions import db
@@ -17,7 +17,16 @@ class User(TenantScoped, db.Model):
     """A login within one tenant; the same email may exist in another tenant as another user."""
 
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("tenant_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "email"),
+        # Matching and search exclude suspended users: a small set, found through this partial index.
+        Index(
+            "ix_users_tenant_suspended",
+            "tenant_id",
+            postgresql_where=text("suspended_at IS NOT NULL"),
+            sqlite_where=text("suspended_at IS NOT NULL"),
+        ),
+    )
 
     email: Mapped[str] = mapped_column(String(320), nullable=False)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)

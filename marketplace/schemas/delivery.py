@@ -58,17 +58,21 @@ class ChangesSchema(ma.Schema):
     note = fields.String(required=True, validate=validate.Length(min=1, max=5000))
 
 
+# Counts are stored in 32-bit columns: bounded like followers, so no figure overflows them.
+COUNT = validate.Range(min=0, max=2_000_000_000)
+
+
 class MetricInputSchema(ma.Schema):
     """Figures as reported for a deliverable."""
 
-    impressions = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    reach = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    likes = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    comments = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    shares = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    saves = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    clicks = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    conversions = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    impressions = fields.Integer(load_default=0, validate=COUNT)
+    reach = fields.Integer(load_default=0, validate=COUNT)
+    likes = fields.Integer(load_default=0, validate=COUNT)
+    comments = fields.Integer(load_default=0, validate=COUNT)
+    shares = fields.Integer(load_default=0, validate=COUNT)
+    saves = fields.Integer(load_default=0, validate=COUNT)
+    clicks = fields.Integer(load_default=0, validate=COUNT)
+    conversions = fields.Integer(load_default=0, validate=COUNT)
     reported_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 

@@ -36,9 +36,9 @@ class RosterRowSchema(ma.Schema):
     handle = fields.String(validate=validate.Length(min=1, max=100))
     followers = fields.Integer(validate=COUNT)
     following = fields.Integer(validate=COUNT)
-    avg_likes = fields.Float(validate=validate.Range(min=0))
-    avg_comments = fields.Float(validate=validate.Range(min=0))
-    avg_views = fields.Float(validate=validate.Range(min=0))
+    avg_likes = fields.Float(validate=COUNT)
+    avg_comments = fields.Float(validate=COUNT)
+    avg_views = fields.Float(validate=COUNT)
     accepts_in_kind = fields.Boolean()
     min_cash_rate_minor = fields.Integer(validate=validate.Range(min=0, max=1_000_000_000))
 

@@ -18,6 +18,8 @@ from marketplace.schemas.validators import (
 
 AGE_BUCKETS = ("13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 GENDERS = ("female", "male", "other")
+# Average likes, comments and views per post: bounded like followers, so engagement stays finite.
+AVERAGE = validate.Range(min=0, max=2_000_000_000)
 
 
 class SocialAccountSchema(ma.Schema):
@@ -29,9 +31,9 @@ class SocialAccountSchema(ma.Schema):
     url = fields.URL(load_default=None, allow_none=True, validate=validate.Length(max=500))
     followers = fields.Integer(required=True, validate=validate.Range(min=0, max=2_000_000_000))
     following = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2_000_000_000))
-    avg_likes = fields.Float(load_default=0, validate=validate.Range(min=0))
-    avg_comments = fields.Float(load_default=0, validate=validate.Range(min=0))
-    avg_views = fields.Float(load_default=0, validate=validate.Range(min=0))
+    avg_likes = fields.Float(load_default=0, validate=AVERAGE)
+    avg_comments = fields.Float(load_default=0, validate=AVERAGE)
+    avg_views = fields.Float(load_default=0, validate=AVERAGE)
     posts_per_month = fields.Float(load_default=0, validate=validate.Range(min=0, max=10_000))
     engagement_rate = fields.Float(dump_only=True)
 
@@ -69,7 +71,9 @@ class ProfileInputSchema(ma.Schema):
     )
     audience = fields.Nested(AudienceSchema, load_default=dict)
     accepts_in_kind = fields.Boolean(load_default=False)
-    min_cash_rate_minor = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    min_cash_rate_minor = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=1_000_000_000)
+    )
 
 
 class RateLineSchema(ma.Schema):
@@ -100,9 +104,9 @@ class MetricSnapshotInputSchema(ma.Schema):
     account_id = fields.UUID(required=True)
     followers = fields.Integer(required=True, validate=validate.Range(min=0, max=2_000_000_000))
     following = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2_000_000_000))
-    avg_likes = fields.Float(load_default=0, validate=validate.Range(min=0))
-    avg_comments = fields.Float(load_default=0, validate=validate.Range(min=0))
-    avg_views = fields.Float(load_default=0, validate=validate.Range(min=0))
+    avg_likes = fields.Float(load_default=0, validate=AVERAGE)
+    avg_comments = fields.Float(load_default=0, validate=AVERAGE)
+    avg_views = fields.Float(load_default=0, validate=AVERAGE)
     taken_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 

@@ -11,9 +11,9 @@ FEE_PAYERS = ("brand", "influencer")
 class TierThresholdsSchema(ma.Schema):
     """Lower bounds, in followers, of the micro, macro and mega tiers (below micro: nano)."""
 
-    micro = fields.Integer(strict=True, validate=validate.Range(min=1))
-    macro = fields.Integer(strict=True, validate=validate.Range(min=2))
-    mega = fields.Integer(strict=True, validate=validate.Range(min=3))
+    micro = fields.Integer(strict=True, validate=validate.Range(min=1, max=2_000_000_000))
+    macro = fields.Integer(strict=True, validate=validate.Range(min=2, max=2_000_000_000))
+    mega = fields.Integer(strict=True, validate=validate.Range(min=3, max=2_000_000_000))
 
 
 class TenantSettingsSchema(ma.Schema):
@@ -43,7 +43,7 @@ class TenantSettingsPatchSchema(ma.Schema):
 
     platform_fee_bps = fields.Integer(strict=True, validate=validate.Range(min=0, max=10_000))
     fee_payer = fields.String(validate=validate.OneOf(FEE_PAYERS))
-    symbolic_ceiling_minor = fields.Integer(strict=True, validate=validate.Range(min=0))
+    symbolic_ceiling_minor = fields.Integer(strict=True, validate=validate.Range(min=0, max=1_000_000_000))
     review_window_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=90))
     offer_expiry_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=365))
     fraud_flag_threshold = fields.Float(validate=validate.Range(min=0, max=1))

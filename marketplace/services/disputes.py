@@ -18,7 +18,9 @@ from marketplace.services.notifications import notify
 from marketplace.services.pagination import Page, paginate
 from marketplace.tenancy import get_or_404
 
-DISPUTABLE = {"signed", "funded", "delivered"}
+# Not `delivered`: the brand's approval of the last deliverable is final and queues the release, so a
+# dispute that loses the race to it is refused, as on a completed contract (chargebacks still freeze it).
+DISPUTABLE = {"signed", "funded"}
 AUDITED = ("status", "outcome", "influencer_share_bps", "reviewer_id", "resolution_note")
 
 

@@ -14,22 +14,31 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, delete, exists, func, insert, literal, select
+from sqlalchemy import Float, and_, case, cast, delete, func, insert, literal, select, text
 
 from marketplace.domain import matching as rules
 from marketplace.domain import niches as niche_rules
 from marketplace.domain.tiers import TIER_ENGAGEMENT_NORM, TIERS
 from marketplace.errors import NotFound
 from marketplace.extensions import db
-from marketplace.models import BrandExclusion, Campaign, CampaignMatch, InfluencerProfile, RatePrice, User
+from marketplace.models import (
+    BrandExclusion,
+    Campaign,
+    CampaignMatch,
+    Contract,
+    InfluencerProfile,
+    Offer,
+    RatePrice,
+    User,
+)
 from marketplace.services.pagination import Page, SortKey, paginate
-from marketplace.services.search_sql import array_overlaps, greatest, json_number, least
+from marketplace.services.search_sql import array_overlaps, greatest, is_postgres, json_number, least
 from marketplace.tenancy import current_tenant, get_or_404
 
 P = InfluencerProfile
 MATCH_JOB = "workers.jobs.matching.match_campaign"
-# Hooks that say which profiles already take part in a campaign (offers, contracts add theirs).
-ALREADY_IN_CAMPAIGN: list[Any] = []
+# Candidate pools tried in turn until the top K is provably exact (see compute_matches).
+POOLS = (500, 5_000, 50_000)
 
 
 def brief_of(campaign: Campaign) -> rules.BriefFeatures:
@@ -51,16 +60,26 @@ def brief_of(campaign: Campaign) -> rules.BriefFeatures:
 
 
 def hard_filters(campaign: Campaign) -> list[Any]:
-    """The SQL filters every candidate must pass."""
-    clauses: list[Any] = [
-        User.suspended_at.is_(None),
-        ~exists().where(
-            and_(
-                BrandExclusion.tenant_id == P.tenant_id,
-                BrandExclusion.brand_id == campaign.brand_id,
-                BrandExclusion.profile_id == P.id,
+    """The SQL filters every candidate must pass.
+
+    Exclusions are NOT IN small sets (suspended users, the brand's exclusion list, who already takes
+    part) rather than joins: PostgreSQL hashes them, and the top-N sort sits right under the LIMIT.
+    """
+    suspended = select(User.id).where(User.suspended_at.is_not(None))
+    excluded = select(BrandExclusion.profile_id).where(BrandExclusion.brand_id == campaign.brand_id)
+    in_campaign = (
+        select(Offer.profile_id)
+        .where(Offer.campaign_id == campaign.id, Offer.status.in_(("pending", "accepted")))
+        .union(
+            select(Contract.profile_id).where(
+                Contract.campaign_id == campaign.id, Contract.status != "cancelled"
             )
-        ),
+        )
+    )
+    clauses: list[Any] = [
+        P.user_id.not_in(suspended),
+        P.id.not_in(excluded),
+        P.id.not_in(in_campaign),
         P.engagement_rate >= (campaign.min_engagement or 0.0),
     ]
     if campaign.platforms:
@@ -69,7 +88,6 @@ def hard_filters(campaign: Campaign) -> list[Any]:
         clauses.append(P.tier.in_(campaign.wanted_tiers))
     if campaign.languages:
         clauses.append(array_overlaps(P.languages, campaign.languages))
-    clauses.extend(hook(campaign) for hook in ALREADY_IN_CAMPAIGN)
     return clauses
 
 
@@ -151,11 +169,13 @@ def _candidates(campaign: Campaign, pool: int) -> list[Any]:
             P.followers,
             upper,
         )
-        .join(User, and_(User.tenant_id == P.tenant_id, User.id == P.user_id))
         .where(*hard_filters(campaign))
         .order_by(upper.desc(), P.id)
         .limit(pool + 1)
     )
+    if is_postgres():
+        # JIT compiling this one-off expression costs more (~50 ms) than it saves.
+        db.session.execute(text("SET LOCAL jit = off"))
     return list(db.session.execute(stmt).all())
 
 
@@ -177,15 +197,33 @@ def _rate_cards(profile_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[tuple[str,
 
 
 def compute_matches(campaign: Campaign, k: int) -> tuple[list[rules.MatchScore], dict[str, Any]]:
-    """The top k exact scores for a campaign, and figures about the run."""
+    """The top k exact scores for a campaign, and figures about the run.
+
+    The pool of candidates ranked by the SQL upper bound grows until the k-th exact score is at least
+    the upper bound of the best candidate left out (then no one left out can beat it), or until
+    every candidate has been scored.
+    """
     started = time.perf_counter()
-    pool = max(5 * k, 500)
-    rows = _candidates(campaign, pool)
-    overflow = rows[pool] if len(rows) > pool else None
-    rows = rows[:pool]
-    cards = _rate_cards([r.id for r in rows])
     brief = brief_of(campaign)
-    scored = rules.rank(
+    first = max(5 * k, POOLS[0])
+    for pool in [first, *(p for p in POOLS if p > first)]:
+        rows = _candidates(campaign, pool)
+        overflow = rows[pool] if len(rows) > pool else None
+        rows = rows[:pool]
+        scored = _score(rows, brief, k)
+        exact = overflow is None or (len(scored) == k and scored[-1].total >= overflow.upper - 1e-9)
+        if exact:
+            break
+    return scored, {
+        "candidates_scored": len(rows),
+        "exact": exact,
+        "seconds": round(time.perf_counter() - started, 4),
+    }
+
+
+def _score(rows: list[Any], brief: rules.BriefFeatures, k: int) -> list[rules.MatchScore]:
+    cards = _rate_cards([r.id for r in rows])
+    return rules.rank(
         (
             rules.CandidateFeatures(
                 influencer_id=r.id,
@@ -207,12 +245,6 @@ def compute_matches(campaign: Campaign, k: int) -> tuple[list[rules.MatchScore],
         brief,
         k,
     )
-    exact = overflow is None or (len(scored) == k and scored[-1].total >= overflow.upper - 1e-9)
-    return scored, {
-        "candidates_scored": len(rows),
-        "exact": exact,
-        "seconds": round(time.perf_counter() - started, 4),
-    }
 
 
 def run_matching(campaign_id: uuid.UUID) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from flask import current_app, has_app_context
+from redis.exceptions import RedisError
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
@@ -56,12 +57,15 @@ def _dispatch_after_commit(session: Session) -> None:
     smtp = current_app.config["MARKETPLACE"].smtp_url
     for notification_id, tenant_id, kind in pending:
         if smtp:
-            enqueue(
-                EMAIL_JOB,
-                f"email-{notification_id}",
-                tenant_id=str(tenant_id),
-                notification_id=str(notification_id),
-            )
+            try:
+                enqueue(
+                    EMAIL_JOB,
+                    f"email-{notification_id}",
+                    tenant_id=str(tenant_id),
+                    notification_id=str(notification_id),
+                )
+            except RedisError as exc:  # the in-app notification is committed; only its email is lost
+                log.warning("notification %s (%s): email not queued (%s)", notification_id, kind, exc)
         else:
             log.info("notification %s (%s): email not sent, SMTP_URL is not set", notification_id, kind)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from marketplace.services.pagination import Page, paginate
 from marketplace.tenancy import current_tenant, get_or_404
 
 EXPIRE_JOB = "workers.jobs.offers.expire_offer"
+log = logging.getLogger(__name__)
 
 
 def _brand_member_ids(brand_id: uuid.UUID) -> list[uuid.UUID]:
@@ -341,11 +343,16 @@ def expire_due_offers(now: Any = None) -> int:
 
 def schedule_expiry(offer: Offer) -> None:
     """Ask rq's scheduler to expire this offer when its window closes (the periodic sweep is the net)."""
+    from redis.exceptions import RedisError
+
     from marketplace.extensions import redis
     from workers.queues import schedule_at
 
     if redis.client is not None:
-        schedule_at(offer.expires_at, EXPIRE_JOB, f"expire-{offer.id}", tenant_id=str(offer.tenant_id))
+        try:
+            schedule_at(offer.expires_at, EXPIRE_JOB, f"expire-{offer.id}", tenant_id=str(offer.tenant_id))
+        except RedisError as exc:  # the offer is committed; the periodic sweep expires it on time
+            log.warning("offer %s: expiry not scheduled (%s); the sweep will expire it", offer.id, exc)
 
 
 def pending_for_user(user_id: uuid.UUID) -> list[Offer]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -16,6 +18,7 @@ from marketplace.services.payments.release import PAYMENTS_SPEC, post_in_kind_me
 from marketplace.services.payments.settlement import SETTLE_JOB, validate_outcome
 from workers.queues import JobSpec, enqueue
 
+log = logging.getLogger(__name__)
 _PENDING = "payments_jobs_after_commit"
 
 
@@ -38,17 +41,21 @@ def settle_dispute(contract: Contract, outcome: str, influencer_share_bps: int |
         post_in_kind_memo(contract)
     if not contract.has_cash:
         return None
-    record = JobRecord(id=uuid.uuid4(), name=SETTLE_JOB, user_id=None, status="queued")
-    db.session.add(record)
-    enqueue_after_commit(
-        SETTLE_JOB,
-        str(record.id),
-        PAYMENTS_SPEC,
-        tenant_id=str(contract.tenant_id),
-        contract_id=str(contract.id),
-        outcome=outcome,
-        influencer_share_bps=influencer_share_bps,
+    arguments = {
+        "contract_id": str(contract.id),
+        "outcome": outcome,
+        "influencer_share_bps": influencer_share_bps,
+    }
+    record = JobRecord(
+        id=uuid.uuid4(),
+        name=SETTLE_JOB,
+        user_id=None,
+        status="queued",
+        arguments=arguments,
+        spec=PAYMENTS_SPEC.to_json(),
     )
+    db.session.add(record)
+    enqueue_after_commit(SETTLE_JOB, str(record.id), PAYMENTS_SPEC, tenant_id=str(contract.tenant_id), **arguments)
     return record
 
 
@@ -59,7 +66,10 @@ def enqueue_after_commit(dotted_name: str, job_id: str, spec: JobSpec, **kwargs:
 
 def _enqueue_pending(session: Session) -> None:
     for dotted_name, job_id, spec, kwargs in session.info.pop(_PENDING, []):
-        enqueue(dotted_name, job_id, spec, **kwargs)
+        try:
+            enqueue(dotted_name, job_id, spec, **kwargs)
+        except RedisError as exc:  # committed with its JobRecord: services.jobs.recover_jobs queues it
+            log.warning("job %s (%s) is recorded but not queued (%s)", job_id, dotted_name, exc)
 
 
 def _forget_pending(session: Session) -> None:
