@@ -55,5 +55,12 @@ cron: venv
 demo: venv
 	$(BIN)/python -m marketplace.walkthrough --base http://127.0.0.1:$(PORT) --stripe http://127.0.0.1:$(LOCALSTRIPE_PORT)
 
+## Benchmarks (PostgreSQL database marketplace_bench; results in bench/results/).
+bench: venv
+	$(BIN)/python bench/search.py
+	$(BIN)/python bench/matching.py --sizes 100000
+	$(BIN)/python bench/contracts.py
+	$(BIN)/python bench/imports.py
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
