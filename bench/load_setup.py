@@ -42,21 +42,22 @@ TENANT, TENANT_COUNT, TENANT_SEED = "bench-100k", 100_000, 2026
 REDIS_URL = "redis://127.0.0.1:6379/4"  # this benchmark's own database index, flushed by it
 LOGIN_USERS = 2_000
 EVENT_PREFIX = "evt_load_"
-# Typical discovery searches (the mix of bench/search.py); "@N" reaches page N through next_cursor.
+# Typical discovery searches (the structured filters and sorts of bench/search.py); "@N" reaches page
+# N through next_cursor. Free text ranked by relevance has a known slow spot (docs/search.md) and
+# is measured on its own (TEXT_SEARCHES), so that it neither hides nor is hidden by the rest.
 SEARCHES = (
     "niche=food",
     "niche=food&country=FR",
     "niche=fashion&related=true&language=fr",
     "platform=instagram&tier=micro",
     "min_followers=10000&max_followers=100000&min_engagement=0.02&max_engagement=0.06&sort=-followers",
-    "q=street+food",
-    "q=lea",
     "deliverable=post&rate_platform=instagram&max_rate=30000&sort=rate",
     "sort=newest",
     "sort=-rating",
     "niche=food@2",
     "niche=food@20",
 )
+TEXT_SEARCHES = ("q=street+food", "q=lea")
 
 
 @dataclass
@@ -239,6 +240,18 @@ def start_server(config: ServerConfig, workdir: Path) -> Server:
     raise SystemExit(f"gunicorn did not become ready:\n{log_path.read_text()[-3000:]}")
 
 
+def wait_until_idle(server: Server, longest: float = 60) -> float:
+    """Wait until the server answers /healthz quickly again (work queued by the last run is done)."""
+    started = time.monotonic()
+    quick = 0
+    while quick < 3 and time.monotonic() - started < longest:
+        began = time.perf_counter()
+        http(server.base + "/healthz")
+        quick = quick + 1 if time.perf_counter() - began < 0.02 else 0
+        time.sleep(0.2)
+    return time.monotonic() - started
+
+
 def http(url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
     """One request with the standard library: (status, parsed JSON or text)."""
     data = json.dumps(body).encode() if body is not None else None
@@ -284,10 +297,10 @@ def _follow(server: Server, path: str, pages: int, token: str) -> str:
     return path
 
 
-def search_paths(server: Server, token: str) -> list[str]:
+def search_paths(server: Server, token: str, searches: tuple[str, ...] = SEARCHES) -> list[str]:
     """The rotation of GET /api/v1/influencers query strings, each checked to answer 200 with items."""
     paths = []
-    for search in SEARCHES:
+    for search in searches:
         query, _, page = search.partition("@")
         paths.append(_follow(server, f"/api/v1/influencers?{query}", int(page or 1), token))
     return paths

@@ -14,7 +14,16 @@ from flask import Flask, Response, current_app, g, request
 
 from marketplace import errors, logs, tenancy
 from marketplace.config import Settings
-from marketplace.extensions import MUTATING_METHODS, api, cors, db, limiter, migrate, redis
+from marketplace.extensions import (
+    MUTATING_METHODS,
+    api,
+    cors,
+    db,
+    limiter,
+    migrate,
+    read_rate_limit_window,
+    redis,
+)
 from marketplace.models.base import render_migration_type
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -49,6 +58,8 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     app.config.update(settings.flask_config())
     # First, so that even a request the rate limiter refuses carries its request id.
     app.before_request(_assign_request_id)
+    # Before anything reads the request (the tenant lookup included).
+    app.before_request(_refuse_nul_characters)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         Path(settings.instance_dir).mkdir(parents=True, exist_ok=True)
 
@@ -63,6 +74,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     )
     redis.init_app(app)
     limiter.init_app(app)
+    app.after_request(read_rate_limit_window)  # runs before the limiter's own header hook
     cors.init_app(
         app,
         resources={r"/api/*": {"origins": settings.cors_origins}},
@@ -94,6 +106,24 @@ def _problem_schema() -> type:
 def _assign_request_id() -> None:
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _refuse_nul_characters() -> None:
+    """No text of ours may hold U+0000 (PostgreSQL cannot store or compare it): a 400, not a 500."""
+    texts: list[str] = [request.path, *request.headers.values()]
+    texts.extend(item for pair in request.args.items(multi=True) for item in pair)
+    pending = [request.get_json(silent=True)] if request.is_json else []
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, dict):
+            texts.extend(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    if any("\x00" in text for text in texts):
+        raise errors.BadRequest("Text may not contain the NUL character (U+0000).")
 
 
 def _response_headers(response: Response) -> Response:

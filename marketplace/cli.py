@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from marketplace.errors import AppError
+from workers.queues import QUEUES
 
 
 def register_commands(app: Flask) -> None:
@@ -54,11 +55,18 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Exit when the queues are empty")
-    def worker_command(burst: bool) -> None:
-        """Start an rq worker with its scheduler on every queue."""
+    @click.option(
+        "--queue",
+        "queues",
+        multiple=True,
+        type=click.Choice(QUEUES),
+        help="Only this queue (repeatable); default: every queue, payments first (docs/SCALING.md)",
+    )
+    def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
+        """Start an rq worker with its scheduler on every queue, or on the --queue ones."""
         from workers.__main__ import run_worker
 
-        run_worker(app, burst=burst)
+        run_worker(app, burst=burst, queues=queues)
 
     from marketplace.cli_payments import register_payment_commands
     from marketplace.cli_seed import register_seed_commands

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import http
+import logging
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -13,9 +14,11 @@ from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+log = logging.getLogger(__name__)
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -71,6 +74,24 @@ def not_a_mutation() -> bool:
         or not request.path.startswith("/api/v1/")
         or request.path.startswith(_MUTATION_LIMIT_EXEMPT)
     )
+
+
+def read_rate_limit_window(response: Response) -> Response:
+    """Read the rate-limit headers' figures before the limiter writes them, or drop the headers.
+
+    Registered after the limiter, so it runs first among the after_request hooks. The limiter reads
+    Redis again to write its headers; if Redis died since the limit was checked, that read would turn
+    a request already done (and committed) into a 500. The limit itself is checked, fail-closed
+    (503), before the view runs.
+    """
+    current = limiter.current_limit
+    if current is not None:
+        try:
+            current.window  # noqa: B018 - reads and caches the window the limiter's headers use
+        except RedisError as exc:
+            log.warning("rate-limit headers left out: Redis is not answering (%s)", exc)
+            limiter.context.view_rate_limit = None
+    return response
 
 
 def _problem_api_error_handler(api: Api, error: Any) -> Any:

@@ -126,9 +126,17 @@ def _scope_orm_execute(state: ORMExecuteState) -> None:
         if touched:
             raise TenantScopeMissing(f"query on {sorted(touched)} outside a tenant; use tenant_scope()")
         return
-    # Always add the criteria: it is a no-op for statements without tenant-scoped entities.
+    # Always add the criteria: it is a no-op for statements without tenant-scoped entities. Not
+    # propagated to the loaded objects: lazy loads and refreshes pass through this hook and get the
+    # criteria here; propagated, each refresh of an object would add one more copy to it (a long
+    # job's session refreshing the same rows grew slower with every commit).
     state.statement = state.statement.options(
-        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
+        with_loader_criteria(
+            TenantScoped,
+            lambda cls: cls.tenant_id == tenant_id,
+            include_aliases=True,
+            propagate_to_loaders=False,
+        )
     )
 
 

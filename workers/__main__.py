@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
 from flask import Flask
 from rq import Worker
@@ -12,13 +13,16 @@ from workers.queues import QUEUES
 from workers.runtime import bind_app
 
 
-def run_worker(app: Flask, *, burst: bool = False) -> bool:
-    """Run a worker inside the app's context; jobs reuse this app. Returns rq's result."""
+def run_worker(app: Flask, *, burst: bool = False, queues: Sequence[str] = ()) -> bool:
+    """Run a worker on `queues` (default: all, in priority order) inside the app's context.
+
+    Jobs reuse this app. Returns rq's result.
+    """
     if redis.client is None:
         sys.exit("REDIS_URL is not set: without Redis, jobs run inside the API process.")
     bind_app(app)
     with app.app_context():
-        worker = Worker(list(QUEUES), connection=redis.client)
+        worker = Worker(list(queues or QUEUES), connection=redis.client)
         return worker.work(with_scheduler=True, burst=burst)
 
 

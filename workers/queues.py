@@ -95,7 +95,7 @@ def enqueue(dotted_name: str, job_id: str, spec: JobSpec | None = None, **kwargs
 
 
 def rq_state(job_id: str) -> tuple[str, str | None] | None:
-    """rq's status of a job and its last error, or None when Redis holds no such job (lost or never queued)."""
+    """rq's status of a job and its last error; None when Redis holds no such job (lost, never queued)."""
     if redis.client is None:
         raise RuntimeError("rq_state needs Redis")
     try:

@@ -51,6 +51,8 @@ def uploaded_csv() -> bytes:
 @login_required("admin")
 @blp.doc(requestBody=_UPLOAD_DOC)
 @blp.response(202, JobAcceptedSchema)
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
 def start_import() -> Any:
     """Import an agency's roster of influencers (CSV); follow the job at /jobs/{id}"""
     return accepted(imports.start_import(current_user(), uploaded_csv()))

@@ -135,7 +135,8 @@ class RatePrice(TenantScoped, db.Model):
         UniqueConstraint("tenant_id", "profile_id", "platform", "deliverable", "content_creation"),
         tenant_fk("profile_id", "influencer_profiles", ondelete="CASCADE"),
         CheckConstraint("price_minor >= 0", name="price_positive"),
-        # "max rate for a deliverable" filter and "sort by rate".
+        # "max rate for a deliverable" filter and "sort by rate": ending with profile_id, the index
+        # walk is already in the sort's (price, id) order, ties included (migration 0009).
         Index(
             "ix_rate_prices_tenant_lookup",
             "tenant_id",
@@ -143,6 +144,7 @@ class RatePrice(TenantScoped, db.Model):
             "deliverable",
             "content_creation",
             "price_minor",
+            "profile_id",
         ),
     )
 

@@ -49,11 +49,15 @@ def start_job(name: str, *, user: User | None, spec: JobSpec | None = None, **kw
     return record
 
 
-def _enqueue(name: str, job_id: uuid.UUID, tenant_id: uuid.UUID, spec: JobSpec, kwargs: dict[str, Any]) -> bool:
+def _enqueue(
+    name: str, job_id: uuid.UUID, tenant_id: uuid.UUID, spec: JobSpec, kwargs: dict[str, Any]
+) -> bool:
     try:
         enqueue(name, str(job_id), spec, tenant_id=str(tenant_id), **kwargs)
     except RedisError as exc:
-        log.warning("job %s (%s) is recorded but not queued (%s); the recovery sweep queues it", job_id, name, exc)
+        log.warning(
+            "job %s (%s) is recorded but not queued (%s); the recovery sweep queues it", job_id, name, exc
+        )
         return False
     return True
 

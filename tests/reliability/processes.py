@@ -3,6 +3,7 @@ PostgreSQL locks that hold a job at a known point without changing any productio
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -112,10 +113,8 @@ class Process:
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Signal the whole process group and reap the process."""
         if self.popen.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pid, sig)
-            except ProcessLookupError:
-                pass
             try:
                 self.popen.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -133,8 +132,10 @@ class WorkerProcess(Process):
     def wait_ready(self, redis_client: Redis, timeout: float = 30) -> None:
         """Wait until the worker registered itself in Redis (it then listens on its queues)."""
         wait_for(
-            lambda: self.popen.poll() is not None
-            or any(w.pid == self.pid for w in RqWorker.all(connection=redis_client)),
+            lambda: (
+                self.popen.poll() is not None
+                or any(w.pid == self.pid for w in RqWorker.all(connection=redis_client))
+            ),
             timeout,
             "the worker to register",
         )
@@ -248,8 +249,15 @@ class Answer:
     seconds: float
 
 
-def call(method: str, url: str, token: str | None = None, tenant: str | None = None, body: Any = None,
-         headers: dict[str, str] | None = None, timeout: float = 30) -> Answer:
+def call(
+    method: str,
+    url: str,
+    token: str | None = None,
+    tenant: str | None = None,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> Answer:
     """One HTTP request over a real socket (urllib), never raising for HTTP errors."""
     all_headers = {"Content-Type": "application/json", **(headers or {})}
     if token:

@@ -61,7 +61,9 @@ def _finished(app: Flask, tenant_id: uuid.UUID, job_id: str, timeout: float = 40
     )
 
 
-def _campaign_with_candidates(app: Flask, client: FlaskClient, redis_client: Redis) -> tuple[Any, str, list[Any]]:
+def _campaign_with_candidates(
+    app: Flask, client: FlaskClient, redis_client: Redis
+) -> tuple[Any, str, list[Any]]:
     """A draft campaign and three influencers who match it; their own jobs (fraud checks) already ran."""
     make_tenant(app, "alpha")
     brand = make_brand(app, client, "alpha")
@@ -74,7 +76,7 @@ def _campaign_with_candidates(app: Flask, client: FlaskClient, redis_client: Red
 def test_matching_killed_mid_write_is_retried_and_writes_all_or_nothing(
     app: Flask, client: FlaskClient, redis_client: Redis, spawn: Spawner, locks: HeldLocks
 ) -> None:
-    """The horse dies inside the matches insert: nothing is stored; rq retries after 5 s and the run completes."""
+    """The horse dies inside the matches insert: nothing is stored; rq retries in 5 s; the run completes."""
     brand, campaign, people = _campaign_with_candidates(app, client, redis_client)
     tenant_id = tenant_id_of(app, "alpha")
     worker = spawn.worker()
@@ -105,7 +107,7 @@ def test_job_killed_on_every_attempt_ends_in_rqs_failed_registry_and_its_record_
     app: Flask, client: FlaskClient, redis_client: Redis, spawn: Spawner, locks: HeldLocks
 ) -> None:
     """Killed on its first try and on its one retry: rq keeps it as failed; the sweep closes the JobRecord."""
-    brand, campaign, people = _campaign_with_candidates(app, client, redis_client)
+    _, campaign, people = _campaign_with_candidates(app, client, redis_client)
     tenant_id = tenant_id_of(app, "alpha")
     with app.app_context(), tenant_scope(tenant_id):
         draft = db.session.execute(select(Campaign)).scalar_one()
@@ -115,17 +117,26 @@ def test_job_killed_on_every_attempt_ends_in_rqs_failed_registry_and_its_record_
     worker.wait_ready(redis_client)
     locks.hold("SELECT 1 FROM influencer_profiles WHERE id = %s FOR UPDATE", (people[0].profile_id,))
     with app.app_context(), tenant_scope(tenant_id):
-        job_id = str(start_job(MATCH_JOB, user=None, spec=JobSpec(retry_intervals=(1,)), campaign_id=campaign).id)
-    for attempt in (1, 2):  # a dead horse's session waits on until we release: one more each time
-        locks.wait_until_waiting(MATCHES_INSERT, attempt)
-        worker.kill_horse()
+        job_id = str(
+            start_job(MATCH_JOB, user=None, spec=JobSpec(retry_intervals=(1,)), campaign_id=campaign).id
+        )
+    locks.wait_until_waiting(MATCHES_INSERT)
+    worker.kill_horse()
+    # The dead horse's session still waits (holding the campaign row); the retry, 1 s later, waits behind it.
+    locks.wait_until_waiting("%FROM campaigns%FOR UPDATE%")
+    worker.kill_horse()
     rq_job = wait_for(
-        lambda: (j := Job.fetch(job_id, connection=redis_client)).get_status() == "failed" and j, 10, "rq to give up"
+        lambda: (j := Job.fetch(job_id, connection=redis_client)).get_status() == "failed" and j,
+        10,
+        "rq to give up",
     )
     assert rq_job.retries_left == 0
     assert job_id in FailedJobRegistry(DEFAULT_QUEUE, connection=redis_client).get_job_ids()
     assert "Work-horse terminated unexpectedly" in rq_job.latest_result().exc_string
-    assert (_record(app, tenant_id, job_id).status, _record(app, tenant_id, job_id).attempts) == ("started", 2)
+    assert (_record(app, tenant_id, job_id).status, _record(app, tenant_id, job_id).attempts) == (
+        "started",
+        2,
+    )
     locks.release()
 
     with app.app_context(), tenant_scope(tenant_id):
@@ -139,7 +150,7 @@ def test_job_killed_on_every_attempt_ends_in_rqs_failed_registry_and_its_record_
 def test_contract_generation_survives_its_worker_dying_with_the_horse(
     app: Flask, client: FlaskClient, redis_client: Redis, spawn: Spawner, locks: HeldLocks
 ) -> None:
-    """Worker, scheduler and horse SIGKILLed after the PDF is stored: after a restart rq retries and it completes once."""
+    """Worker, scheduler and horse SIGKILLed after the PDF is stored: restarted, rq retries; done once."""
     make_tenant(app, "alpha")
     brand, influencer = make_brand(app, client, "alpha"), make_influencer(app, client, "alpha")
     campaign = make_campaign(brand, publish=True)
@@ -157,7 +168,13 @@ def test_contract_generation_survives_its_worker_dying_with_the_horse(
     locks.hold("LOCK TABLE notifications IN EXCLUSIVE MODE")
     worker = spawn.worker()
     locks.wait_until_waiting(NOTIFICATION_INSERT)
-    stored = Path(app.config["MARKETPLACE"].storage_dir) / str(tenant_id) / "contracts" / contract_id / "contract.pdf"
+    stored = (
+        Path(app.config["MARKETPLACE"].storage_dir)
+        / str(tenant_id)
+        / "contracts"
+        / contract_id
+        / "contract.pdf"
+    )
     assert stored.exists()
 
     worker.crash()
@@ -166,7 +183,11 @@ def test_contract_generation_survives_its_worker_dying_with_the_horse(
     locks.release()
     with app.app_context(), tenant_scope(tenant_id):
         contract = db.session.execute(select(Contract)).scalar_one()
-        assert (contract.status, contract.document_sha256, contract.document_key) == ("generating", None, None)
+        assert (contract.status, contract.document_sha256, contract.document_key) == (
+            "generating",
+            None,
+            None,
+        )
     assert _count(app, tenant_id, Notification, Notification.kind == "contract_ready") == 0
 
     # rq's clocks, moved forward instead of waited for: the execution's heartbeat lapses after at most
@@ -188,14 +209,16 @@ def test_contract_generation_survives_its_worker_dying_with_the_horse(
         contract = db.session.execute(select(Contract)).scalar_one()
         assert contract.status == "awaiting_signatures"
         assert contract.document_sha256 == hashlib.sha256(stored.read_bytes()).hexdigest()
-    assert _count(app, tenant_id, Notification, Notification.kind == "contract_ready") == 2  # each party, once
+    assert (
+        _count(app, tenant_id, Notification, Notification.kind == "contract_ready") == 2
+    )  # each party, once
     assert list(stored.parent.glob(".*.tmp")) == []
 
 
 def test_transfer_killed_after_the_stripe_call_pays_once(
     app: Flask, client: FlaskClient, redis_client: Redis, spawn: Spawner, locks: HeldLocks
 ) -> None:
-    """The horse dies after Stripe made the transfer, before our commit; rq's retry replays the key: one transfer."""
+    """The horse dies after Stripe made the transfer, before our commit; the retry replays: one transfer."""
     make_tenant(app, "alpha")
     deal = make_deal(app, client, "alpha", cash_minor=30_000)
     onboarded(deal, client, redis_client)

@@ -67,3 +67,20 @@ def test_job_list_paginates_without_repeats(app: Flask, client: FlaskClient) -> 
             break
     assert sorted(seen) == sorted(ids)
     assert len(seen) == len(set(seen)) == 5
+
+
+def test_worker_command_serves_only_the_queues_named(
+    app: Flask, client: FlaskClient, runner, redis_client: Redis
+) -> None:
+    """`flask worker --queue payments` leaves a default-queue job alone; `--queue default` runs it."""
+    make_tenant(app, "alpha")
+    caller = make_caller(app, client, "alpha")
+    job_id = caller.post("/api/v1/me/export").get_json()["job_id"]
+
+    result = runner.invoke(args=["worker", "--burst", "--queue", "payments"])
+    assert result.exit_code == 0, result.output
+    assert caller.get(f"/api/v1/jobs/{job_id}").get_json()["status"] == "queued"
+
+    result = runner.invoke(args=["worker", "--burst", "--queue", "default"])
+    assert result.exit_code == 0, result.output
+    assert caller.get(f"/api/v1/jobs/{job_id}").get_json()["status"] == "finished"

@@ -55,7 +55,9 @@ def settle_dispute(contract: Contract, outcome: str, influencer_share_bps: int |
         spec=PAYMENTS_SPEC.to_json(),
     )
     db.session.add(record)
-    enqueue_after_commit(SETTLE_JOB, str(record.id), PAYMENTS_SPEC, tenant_id=str(contract.tenant_id), **arguments)
+    enqueue_after_commit(
+        SETTLE_JOB, str(record.id), PAYMENTS_SPEC, tenant_id=str(contract.tenant_id), **arguments
+    )
     return record
 
 

@@ -74,6 +74,10 @@ def receive_event(payload: bytes, signature: str | None, tenant_slug: str | None
     )
     db.session.add(row)
     try:
+        db.session.flush()
+        # Detached with its values loaded, the row is read below without the reload (BEGIN, SELECT,
+        # ROLLBACK) that commit's expiry would cost every delivery.
+        db.session.expunge(row)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
