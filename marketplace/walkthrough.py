@@ -18,7 +18,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-PASSWORD = "Walk-Through-2026"  # noqa: S105  # nosec B105 - a demo account the walk creates
+PASSWORD = "Walk-Through-2026"  # noqa: S105  # nosec B105
 
 
 class Api:

@@ -187,8 +187,9 @@ class SearchArgsSchema(PageArgsSchema):
     language = fields.List(language_field(), load_default=list)
     platform = fields.List(fields.String(validate=validate.OneOf(PLATFORMS)), load_default=list)
     tier = fields.List(fields.String(validate=validate.OneOf(TIERS)), load_default=list)
-    min_followers = fields.Integer(load_default=None, validate=validate.Range(min=0))
-    max_followers = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    # Bounded like the figures they filter (32-bit columns): a larger bound is a 422, not a 500.
+    min_followers = fields.Integer(load_default=None, validate=validate.Range(min=0, max=2_000_000_000))
+    max_followers = fields.Integer(load_default=None, validate=validate.Range(min=0, max=2_000_000_000))
     min_engagement = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
     max_engagement = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
     deliverable = fields.String(
@@ -198,7 +199,7 @@ class SearchArgsSchema(PageArgsSchema):
     )
     rate_platform = fields.String(load_default=None, validate=validate.OneOf(PLATFORMS))
     content_creation = fields.Boolean(load_default=True)
-    max_rate = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    max_rate = fields.Integer(load_default=None, validate=validate.Range(min=0, max=1_000_000_000))
     verified = fields.Boolean(load_default=None)
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
     sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
