@@ -9,6 +9,7 @@ platform-level code (CLI, migrations checks) opts out explicitly with `unscoped(
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -108,7 +109,10 @@ def _readable(model: type) -> str:
     return getattr(model, "__readable_name__", model.__name__.lower())
 
 
+@functools.cache
 def _tenant_tables() -> frozenset[str]:
+    # Computed once: every model is mapped when marketplace.models is imported (above), and the
+    # set is consulted on every tenant-less statement (the X-Tenant lookup, webhooks, sweeps).
     return frozenset(
         m.local_table.name for m in db.Model.registry.mappers if issubclass(m.class_, TenantScoped)
     )
