@@ -22,6 +22,13 @@ def membership(brand_id: uuid.UUID, user: User) -> BrandMember | None:
     ).scalar_one_or_none()
 
 
+def member_user_ids(brand_id: uuid.UUID) -> list[uuid.UUID]:
+    """The users acting for a brand (owners and members)."""
+    return list(
+        db.session.execute(select(BrandMember.user_id).where(BrandMember.brand_id == brand_id)).scalars()
+    )
+
+
 def brand_ids_of(user: User) -> list[uuid.UUID]:
     """The brands a user acts for."""
     return list(

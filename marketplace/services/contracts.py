@@ -18,7 +18,7 @@ from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.models import Brand, Campaign, Contract, InfluencerProfile, Offer, Signature, User
 from marketplace.models.base import utcnow
-from marketplace.services.brands import brand_ids_of, membership
+from marketplace.services.brands import brand_ids_of, member_user_ids, membership
 from marketplace.services.contract_terms import build_terms, terms_snapshot
 from marketplace.services.notifications import notify
 from marketplace.services.pagination import Page, paginate
@@ -106,10 +106,7 @@ def generate_document(contract_id: uuid.UUID) -> dict[str, Any]:
 
 
 def _party_user_ids(contract: Contract) -> list[uuid.UUID]:
-    from marketplace.models import BrandMember
-
-    members = db.session.execute(select(BrandMember.user_id).where(BrandMember.brand_id == contract.brand_id))
-    return [contract.influencer_user_id, *members.scalars()]
+    return [contract.influencer_user_id, *member_user_ids(contract.brand_id)]
 
 
 def party_of(user: User, contract: Contract) -> str | None:

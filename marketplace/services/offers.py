@@ -16,21 +16,13 @@ from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.models import BrandExclusion, Campaign, Contract, InfluencerProfile, Offer, User
 from marketplace.models.base import utcnow
-from marketplace.services.brands import brand_ids_of, membership
+from marketplace.services.brands import brand_ids_of, member_user_ids, membership
 from marketplace.services.notifications import notify
 from marketplace.services.pagination import Page, paginate
 from marketplace.tenancy import current_tenant, get_or_404
 
 EXPIRE_JOB = "workers.jobs.offers.expire_offer"
 log = logging.getLogger(__name__)
-
-
-def _brand_member_ids(brand_id: uuid.UUID) -> list[uuid.UUID]:
-    from marketplace.models import BrandMember
-
-    return list(
-        db.session.execute(select(BrandMember.user_id).where(BrandMember.brand_id == brand_id)).scalars()
-    )
 
 
 def _influencer_user(profile: InfluencerProfile) -> User:
@@ -117,7 +109,7 @@ def _create(
         db.session.rollback()
         raise Conflict("A pending offer between this influencer and campaign already exists.") from None
     receivers = (
-        [_influencer_user(profile).id] if direction == "invitation" else _brand_member_ids(campaign.brand_id)
+        [_influencer_user(profile).id] if direction == "invitation" else member_user_ids(campaign.brand_id)
     )
     kind = "offer_countered" if parent else "offer_received"
     for user_id in receivers:
@@ -203,7 +195,7 @@ def _close(offer: Offer, status: str, user: User) -> None:
 
 def _tell_other_side(offer: Offer, acting_side: str, kind: str, title: str) -> None:
     profile = get_or_404(InfluencerProfile, offer.profile_id)
-    receivers = _brand_member_ids(offer.brand_id) if acting_side == "influencer" else [profile.user_id]
+    receivers = member_user_ids(offer.brand_id) if acting_side == "influencer" else [profile.user_id]
     for user_id in receivers:
         notify(user_id, kind, title, offer_id=offer.id, campaign_id=offer.campaign_id)
 
@@ -333,7 +325,7 @@ def expire_due_offers(now: Any = None) -> int:
         offer.status = check_transition("offer", offer.status, "expired")
         offer.responded_at = now
         profile = get_or_404(InfluencerProfile, offer.profile_id)
-        for user_id in [profile.user_id, *_brand_member_ids(offer.brand_id)]:
+        for user_id in [profile.user_id, *member_user_ids(offer.brand_id)]:
             notify(
                 user_id, "offer_expired", "An offer expired", offer_id=offer.id, campaign_id=offer.campaign_id
             )

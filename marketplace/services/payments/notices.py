@@ -7,17 +7,14 @@ from typing import Any
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import BrandMember, Contract, User
+from marketplace.models import Contract, User
+from marketplace.services.brands import member_user_ids
 from marketplace.services.notifications import notify
 
 
 def brand_member_ids(contract: Contract) -> list[Any]:
     """Users acting for the contract's brand."""
-    return list(
-        db.session.execute(
-            select(BrandMember.user_id).where(BrandMember.brand_id == contract.brand_id)
-        ).scalars()
-    )
+    return member_user_ids(contract.brand_id)
 
 
 def admin_ids() -> list[Any]:
