@@ -58,6 +58,32 @@ def seed_demo_data(app: object, slugs: list[str]) -> None:
             print(result.output, end="")
             if result.exit_code != 0:
                 raise SystemExit(f"seeding {slug} failed: {result.output}")
+        match_seeded_campaigns(slug)
+
+
+def match_seeded_campaigns(slug: str) -> None:
+    """Run matching once for seeded published campaigns that have no matches yet (the demo shows them)."""
+    from sqlalchemy import select
+
+    from marketplace.extensions import db
+    from marketplace.models import Campaign, CampaignMatch
+    from marketplace.services.matching import run_matching
+    from marketplace.services.tenants import tenant_by_slug
+    from marketplace.tenancy import tenant_scope
+
+    with tenant_scope(tenant_by_slug(slug).id):
+        matched = select(CampaignMatch.campaign_id)
+        waiting = (
+            db.session.execute(
+                select(Campaign.id).where(Campaign.status == "published", Campaign.id.not_in(matched))
+            )
+            .scalars()
+            .all()
+        )
+        for campaign_id in waiting:
+            run_matching(campaign_id)
+        if waiting:
+            print(f"{slug}: matched {len(waiting)} published campaigns")
 
 
 def register_webhook(stripe_base: str, port: int, secret: str) -> None:
