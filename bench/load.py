@@ -68,15 +68,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--timeout", type=int, default=5, help="wrk's per-request timeout, seconds")
     parser.add_argument("--only", default=",".join(ENDPOINTS), help=f"subset of {','.join(ENDPOINTS)}")
+    # The configuration docs/PERFORMANCE.md chose (2 cores): 4 processes x 2 threads, pools of 2 + 2.
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--worker-class", default="gthread", help="gthread or sync")
     parser.add_argument("--pool-size", type=int, default=None, help="DB_POOL_SIZE (default: --threads)")
-    parser.add_argument("--max-overflow", type=int, default=0, help="DB_MAX_OVERFLOW")
+    parser.add_argument("--max-overflow", type=int, default=2, help="DB_MAX_OVERFLOW")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--quiet-load", type=float, default=1.0, help="1-minute load average to wait for")
     parser.add_argument("--wait-quiet", type=int, default=600, help="longest wait for it, seconds")
-    parser.add_argument("--webhook-rate-cap", type=int, default=4000, help="events/s the signed pool covers")
+    parser.add_argument("--webhook-rate-cap", type=int, default=2000, help="events/s the signed pool covers")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     args.only = [name for name in args.only.split(",") if name]
@@ -150,13 +151,14 @@ class CpuMeter:
         def used(pids: set[int] | list[int]) -> float:
             return sum(max(_ticks(pid) - self.before.get(pid, 0), 0) for pid in pids) / hz
 
+        wrk = children.ru_utime + children.ru_stime - self.children.ru_utime - self.children.ru_stime
         self.figures = {
             "app_cpu_s": round(used(self.app_pids), 1),
             "postgres_cpu_s": round(used(pg_pids), 1),
-            "wrk_cpu_s": round(
-                children.ru_utime + children.ru_stime - self.children.ru_utime - self.children.ru_stime, 1
-            ),
+            "wrk_cpu_s": round(wrk, 1),
             "machine_busy_cpu_s": round(busy / hz, 1),
+            # Everything else busy meanwhile: other people's work, Redis, PostgreSQL's parallel workers.
+            "others_cpu_s": round(busy / hz - used(self.app_pids) - used(pg_pids) - wrk, 1),
             "machine_busy_percent": round(100 * busy / max(total - self.machine[0], 1), 1),
             "load_average_before": round(self.load_before, 2),
             "load_average_after": round(os.getloadavg()[0], 2),
@@ -205,6 +207,10 @@ def run_wrk(
         "errors": {**errors, "total": sum(errors.values())},
         **({"pool_wrapped": figures["pool_wrapped"]} if "pool_wrapped" in figures else {}),
         "cpu": meter.figures,
+        "cpu_ms_per_request": {
+            "app": round(1000 * meter.figures["app_cpu_s"] / max(figures["requests"], 1), 2),
+            "postgres": round(1000 * meter.figures["postgres_cpu_s"] / max(figures["requests"], 1), 2),
+        },
         "wrk_output": done.stdout.splitlines(),
     }
 
