@@ -10,4 +10,4 @@ COPY migrations ./migrations
 COPY wsgi.py ./
 RUN pip install --no-cache-dir -e .
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", "wsgi:app"]
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "4", "--threads", "2", "wsgi:app"]

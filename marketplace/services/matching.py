@@ -283,10 +283,11 @@ def run_matching(campaign_id: uuid.UUID) -> dict[str, Any]:
 
 
 def start_matching(user: User, campaign: Campaign) -> Any:
-    """Queue the matching job of a campaign."""
+    """Queue the matching job of a campaign on the matching queue (its own workers scale apart)."""
     from marketplace.services.jobs import start_job
+    from workers.queues import MATCHING_QUEUE, JobSpec
 
-    return start_job(MATCH_JOB, user=user, campaign_id=str(campaign.id))
+    return start_job(MATCH_JOB, user=user, spec=JobSpec(queue=MATCHING_QUEUE), campaign_id=str(campaign.id))
 
 
 def list_matches(campaign: Campaign, cursor: str | None, limit: int | None) -> Page:
