@@ -16,16 +16,13 @@ from marketplace.services import audit
 from marketplace.services.contracts import _party_user_ids, party_of, visible_contract
 from marketplace.services.notifications import notify
 from marketplace.services.pagination import Page, paginate
+from marketplace.services.payments.notices import admin_ids
 from marketplace.tenancy import get_or_404
 
 # Not `delivered`: the brand's approval of the last deliverable is final and queues the release, so a
 # dispute that loses the race to it is refused, as on a completed contract (chargebacks still freeze it).
 DISPUTABLE = {"signed", "funded"}
 AUDITED = ("status", "outcome", "influencer_share_bps", "reviewer_id", "resolution_note")
-
-
-def _admin_ids() -> list[Any]:
-    return list(db.session.execute(select(User.id).where(User.role == "admin")).scalars())
 
 
 def open_dispute(user: User, contract_id: Any, data: dict[str, Any]) -> Dispute:
@@ -52,7 +49,7 @@ def open_dispute(user: User, contract_id: Any, data: dict[str, Any]) -> Dispute:
         raise Conflict("A dispute is already open on this contract.") from None
     contract.status_before_dispute = contract.status
     contract.status = check_transition("contract", contract.status, "disputed")
-    for user_id in {*_party_user_ids(contract), *_admin_ids()} - {user.id}:
+    for user_id in {*_party_user_ids(contract), *admin_ids()} - {user.id}:
         notify(
             user_id,
             "dispute_opened",
