@@ -22,6 +22,13 @@ class ConfigError(RuntimeError):
     """Raised when the configuration cannot start the service safely."""
 
 
+def sqlalchemy_url(url: str) -> str:
+    """A database URL with the psycopg 3 driver named for PostgreSQL."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
 @dataclass
 class Settings:
     """Typed view of the service configuration, loaded once per app."""
@@ -29,6 +36,9 @@ class Settings:
     env: str = "development"
     secret_key: str = _DEV_SECRET
     database_url: str = ""
+    # The owner role's URL that migrations run with (PostgreSQL: the app's own role cannot change the
+    # schema nor bypass row-level security). Empty: migrations use DATABASE_URL.
+    migration_database_url: str = ""
     redis_url: str | None = None
     stripe_api_key: str = LOCALSTRIPE_KEY
     stripe_api_base: str | None = "http://127.0.0.1:8420"
@@ -58,6 +68,7 @@ class Settings:
             env=env.get("MARKETPLACE_ENV", "development"),
             secret_key=env.get("SECRET_KEY", ""),
             database_url=env.get("DATABASE_URL", f"sqlite:///{instance / 'marketplace.db'}"),
+            migration_database_url=env.get("MIGRATION_DATABASE_URL", ""),
             redis_url=env.get("REDIS_URL") or None,
             stripe_api_key=env.get("STRIPE_API_KEY", LOCALSTRIPE_KEY),
             stripe_api_base=env.get("STRIPE_API_BASE", "http://127.0.0.1:8420") or None,
@@ -103,11 +114,13 @@ class Settings:
                     "ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64 bytes)"
                 )
 
+    def migrations_url(self) -> str:
+        """The SQLAlchemy URL migrations run with: the owner role's, else the app's."""
+        return sqlalchemy_url(self.migration_database_url or self.database_url)
+
     def flask_config(self) -> dict[str, Any]:
         """Translate the settings into Flask and extension config keys."""
-        database_url = self.database_url
-        if database_url.startswith("postgresql://"):
-            database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+        database_url = sqlalchemy_url(self.database_url)
         # hide_parameters: bound values (emails, hashes, secrets) stay out of error messages and logs.
         engine_options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
         if self.db_pool_size is not None:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask import Flask, g, has_app_context, request
-from sqlalchemy import event, select
+from sqlalchemy import Connection, Engine, event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
 
@@ -119,6 +119,7 @@ def _tenant_tables() -> frozenset[str]:
 
 
 def _scope_orm_execute(state: ORMExecuteState) -> None:
+    sync_session_tenant(state.session)
     if not (state.is_select or state.is_update or state.is_delete):
         return
     if state.execution_options.get(_UNSCOPED):
@@ -145,6 +146,7 @@ def _scope_orm_execute(state: ORMExecuteState) -> None:
 
 
 def _stamp_tenant_on_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    sync_session_tenant(session)
     tenant_id = current_tenant_id()
     for obj in session.new:
         if not isinstance(obj, TenantScoped):
@@ -160,6 +162,42 @@ def _stamp_tenant_on_flush(session: Session, flush_context: Any, instances: Any)
             raise TenantScopeMissing(f"write to another tenant's {type(obj).__name__}")
 
 
+# PostgreSQL row-level security, the second wall (migration 0011, docs/tenancy.md): every
+# tenant-owned table's policy admits only rows whose tenant_id is the transaction's `app.tenant_id`.
+# The setting is transaction-local (set_config(..., true)): it is set when a transaction begins
+# in a tenant, and again whenever the tenant changes inside one (tenant_scope, set_tenant); it
+# vanishes at COMMIT/ROLLBACK, so a pooled connection never carries one tenant into the next.
+_SET_DB_TENANT = text("SELECT set_config('app.tenant_id', :tenant, true)")
+_DB_TENANT_KEY = "marketplace_db_tenant"
+
+
+def set_db_tenant(connection: Connection, tenant_id: uuid.UUID | None) -> None:
+    """Make `tenant_id` the row-level-security tenant of the connection's current transaction."""
+    if connection.dialect.name != "postgresql":
+        return
+    connection.execute(_SET_DB_TENANT, {"tenant": str(tenant_id) if tenant_id else ""})
+    connection.info[_DB_TENANT_KEY] = tenant_id
+
+
+def _on_begin(connection: Connection) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    tenant_id = current_tenant_id()
+    connection.info[_DB_TENANT_KEY] = None  # a new transaction starts with no tenant
+    if tenant_id is not None:
+        set_db_tenant(connection, tenant_id)
+
+
+def sync_session_tenant(session: Session) -> None:
+    """Bring the open transaction's database tenant in line with the current tenant."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    connection = session.connection()  # begins the transaction (and sets the tenant) if none is open
+    if connection.info.get(_DB_TENANT_KEY) != current_tenant_id():
+        set_db_tenant(connection, current_tenant_id())
+
+
 _listening = False
 
 
@@ -170,4 +208,5 @@ def init_app(app: Flask) -> None:
     if not _listening:
         event.listen(Session, "do_orm_execute", _scope_orm_execute)
         event.listen(Session, "before_flush", _stamp_tenant_on_flush)
+        event.listen(Engine, "begin", _on_begin)
         _listening = True

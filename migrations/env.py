@@ -3,6 +3,9 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -15,13 +18,23 @@ if not logging.getLogger().handlers:
 logger = logging.getLogger("alembic.env")
 
 
+_owner_engine = None
+
+
 def get_engine():
-    try:
-        # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions["migrate"].db.engine
-    except (TypeError, AttributeError):
-        # this works with Flask-SQLAlchemy>=3
-        return current_app.extensions["migrate"].db.engine
+    """The engine migrations run with: the owner role's (MIGRATION_DATABASE_URL), else the app's.
+
+    On PostgreSQL the app's role owns nothing and cannot bypass row-level security; the owner role
+    creates the tables, policies and grants (docs/tenancy.md).
+    """
+    global _owner_engine
+    app_engine = current_app.extensions["migrate"].db.engine
+    settings = current_app.config.get("MARKETPLACE")
+    if settings is None or not settings.migration_database_url:
+        return app_engine
+    if _owner_engine is None or str(_owner_engine.url) != str(make_url(settings.migrations_url())):
+        _owner_engine = create_engine(settings.migrations_url(), poolclass=NullPool)
+    return _owner_engine
 
 
 def get_engine_url():

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -12,14 +16,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from redis import Redis
-from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from marketplace import create_app
 from marketplace.extensions import db
 from workers.runtime import bind_app
 
+# A superuser's URL: it creates the database and the two roles. The migrations run as the owner role,
+# the app (and every child process of the tests) as the app role, under row-level security.
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/marketplace_test")
+OWNER_ROLE, APP_ROLE = "marketplace_owner", "marketplace_app"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 STRIPE_API_BASE = os.environ.get("TEST_STRIPE_API_BASE", "http://127.0.0.1:8420")
 
@@ -32,16 +39,56 @@ def _ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def as_role(url: str, role: str) -> str:
+    """The same database reached as another role (trust authentication on the test machine)."""
+    return make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
+
+
+def _row_level_security_migration() -> Any:
+    path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / "0011_row_level_security.py"
+    spec = importlib.util.spec_from_file_location("migration_0011", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _prepare_roles_and_schema(url: str) -> None:
+    """As the superuser: the owner and app roles, and an empty public schema owned by the owner.
+
+    Roles are cluster-wide and other runs may create them at the same moment: a duplicate is fine.
+    """
+    name = make_url(url).database
+    with psycopg.connect(url, autocommit=True) as conn:
+        for role, attributes in (
+            (OWNER_ROLE, "LOGIN NOSUPERUSER NOCREATEROLE NOBYPASSRLS"),
+            (APP_ROLE, "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"),
+        ):
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+                with contextlib.suppress(psycopg.errors.DuplicateObject):
+                    conn.execute(f"CREATE ROLE {role} {attributes}")
+            conn.execute(f"ALTER ROLE {role} {attributes}")
+        conn.execute(f'GRANT CREATE, CONNECT, TEMPORARY ON DATABASE "{name}" TO {OWNER_ROLE}')
+        conn.execute(f'GRANT CONNECT, TEMPORARY ON DATABASE "{name}" TO {APP_ROLE}')
+        # The operator's once-per-database step of migration 0011 (index use under the policies).
+        conn.execute(_row_level_security_migration().LEAKPROOF_SQL)
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute(f"CREATE SCHEMA public AUTHORIZATION {OWNER_ROLE}")
+        conn.execute("GRANT USAGE ON SCHEMA public TO PUBLIC")
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """The app under test, its schema built from scratch by the Alembic migrations."""
+    """The app under test as the app role, its schema built from scratch by the migrations as the owner."""
     _ensure_database(DATABASE_URL)
+    _prepare_roles_and_schema(DATABASE_URL)
     instance = tmp_path_factory.mktemp("instance")
     application = create_app(
         {
             "env": "test",
             "secret_key": "test-secret-key-that-is-long-enough-for-hs256",
-            "database_url": DATABASE_URL,
+            "database_url": as_role(DATABASE_URL, APP_ROLE),
+            "migration_database_url": as_role(DATABASE_URL, OWNER_ROLE),
             "redis_url": REDIS_URL,
             "stripe_api_base": STRIPE_API_BASE,
             "auth_rate_limit": "1000/minute",
@@ -52,9 +99,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         }
     )
     with application.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
         upgrade()
         db.session.remove()
     bind_app(application)
@@ -67,10 +111,10 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 def clean_state(app: Flask, redis_client: Redis) -> Iterator[None]:
     """Every test starts with empty tables and an empty Redis database."""
     redis_client.flushdb()
-    with app.app_context():
-        tables = ", ".join(f'"{t.name}"' for t in reversed(db.metadata.sorted_tables))
-        with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    tables = ", ".join(f'"{t.name}"' for t in reversed(db.metadata.sorted_tables))
+    # As the owner: the app's role may not TRUNCATE (nor could it see every tenant's rows).
+    with psycopg.connect(as_role(DATABASE_URL, OWNER_ROLE), autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     yield
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from marketplace.extensions import db
 from marketplace.models import JobRecord
 from marketplace.models.base import utcnow
-from marketplace.tenancy import tenant_scope
+from marketplace.tenancy import set_db_tenant, tenant_scope
 
 log = logging.getLogger(__name__)
 _worker_app: Flask | None = None
@@ -51,9 +51,12 @@ def _fresh_pool_after_fork() -> None:
         _pool_pid = os.getpid()
 
 
-def _update_record(job_id: uuid.UUID, **values: Any) -> None:
-    # A connection of its own: bookkeeping must commit even when the job's own work rolls back.
+def _update_record(job_id: uuid.UUID, tenant_id: uuid.UUID | None = None, **values: Any) -> None:
+    # A connection of its own: bookkeeping must commit even when the job's own work rolls back. Its
+    # transaction carries the job's tenant for row-level security (the current one when not given).
     with db.engine.begin() as connection:
+        if tenant_id is not None:
+            set_db_tenant(connection, tenant_id)
         connection.execute(update(JobRecord).where(JobRecord.id == job_id).values(**values))
 
 
@@ -101,27 +104,32 @@ def tracked_job(function: Callable[..., Any]) -> Callable[..., Any]:
             rq_job = get_current_job()
             if retries_left is None:
                 retries_left = rq_job.retries_left if rq_job is not None and rq_job.retries_left else 0
-            with db.engine.begin() as connection:
-                connection.execute(
-                    update(JobRecord)
-                    .where(JobRecord.id == record_id)
-                    .values(
-                        status="started", started_at=utcnow(), attempts=JobRecord.attempts + 1, error=None
-                    )
-                )
+            tenant = uuid.UUID(tenant_id)
+            _update_record(
+                record_id,
+                tenant,
+                status="started",
+                started_at=utcnow(),
+                attempts=JobRecord.attempts + 1,
+                error=None,
+            )
             try:
-                with tenant_scope(uuid.UUID(tenant_id)):
+                with tenant_scope(tenant):
                     result = function(job_id=job_id, **kwargs)
             except Exception as exc:
                 db.session.rollback()
                 status = "retrying" if retries_left else "failed"
                 _update_record(
-                    record_id, status=status, error=f"{type(exc).__name__}: {exc}"[:2000], ended_at=utcnow()
+                    record_id,
+                    tenant,
+                    status=status,
+                    error=f"{type(exc).__name__}: {exc}"[:2000],
+                    ended_at=utcnow(),
                 )
                 raise
             finally:
                 db.session.remove()
-            _update_record(record_id, status="finished", result=result, ended_at=utcnow())
+            _update_record(record_id, tenant, status="finished", result=result, ended_at=utcnow())
             return result
 
     return wrapper

@@ -33,7 +33,7 @@ from marketplace.models import InfluencerProfile, MetricSnapshot, RatePrice, Soc
 from marketplace.models.base import utcnow
 from marketplace.services import demo_profiles as rows_of
 from marketplace.services.demo_campaigns import BrandsSummary, add_brands_and_campaigns
-from marketplace.tenancy import current_tenant, tenant_scope
+from marketplace.tenancy import current_tenant, sync_session_tenant, tenant_scope
 
 DEMO_PASSWORD = "Demo-Influencer-2026!"  # noqa: S105 - documented demo users' password  # nosec B105
 BATCH = 5_000
@@ -188,10 +188,34 @@ def _flatten(parts: Iterable[Any]) -> list[tuple]:
 
 
 def _copy_rows(table: Any, columns: Sequence[str], rows: list[tuple]) -> None:
-    """COPY rows into a table on the session's own connection and transaction (PostgreSQL)."""
+    """COPY rows into a table on the session's own connection and transaction (PostgreSQL).
+
+    PostgreSQL refuses COPY FROM into a table whose row-level security applies to the current role
+    (the app's role; the owner is exempt): then the rows go through a temporary table and one
+    INSERT ... SELECT, which the tenant policy checks like any other insert.
+    """
+    sync_session_tenant(db.session)
     raw = db.session.connection().connection.driver_connection
     wrap = [i for i, name in enumerate(columns) if name in rows_of.JSON_COLUMNS]
-    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+    names = ", ".join(columns)
+    target = table.name
+    with raw.cursor() as cursor:
+        secured = cursor.execute("SELECT row_security_active(%s)", (table.name,)).fetchone()
+        if secured and secured[0]:
+            target = f"copy_{table.name}"
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {target} (LIKE {table.name} INCLUDING DEFAULTS)"
+                " ON COMMIT DROP"
+            )
+    _copy_into(raw, target, names, wrap, rows)
+    if target != table.name:
+        with raw.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {target}")  # noqa: S608
+            cursor.execute(f"TRUNCATE {target}")
+
+
+def _copy_into(raw: Any, target: str, names: str, wrap: list[int], rows: list[tuple]) -> None:
+    with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
         write = copy.write_row
         if not wrap:
             for row in rows:

@@ -14,7 +14,7 @@ from marketplace.extensions import db
 from marketplace.models import StripeCredentials
 from marketplace.payments.encryption import decrypt_secret
 from marketplace.services.payments.access import access_for
-from marketplace.tenancy import unscoped
+from marketplace.tenancy import tenant_scope
 from tests.factories import make_caller, make_tenant
 from tests.payments.factories import fund, idempotency_key, make_deal, pay
 
@@ -85,7 +85,8 @@ def test_stripe_secrets_are_write_only_encrypted_and_never_logged(
     assert response.get_json()["stripe_webhook_secret_set"] is True
     assert SECRET_KEY not in caplog.text and WEBHOOK_SECRET not in caplog.text
     with app.app_context():
-        row = db.session.execute(select(StripeCredentials).execution_options(**unscoped())).scalar_one()
+        with tenant_scope(tenant.id):
+            row = db.session.execute(select(StripeCredentials)).scalar_one()
         assert SECRET_KEY not in row.secret_key_encrypted
         assert decrypt_secret(row.secret_key_encrypted) == SECRET_KEY
         access = access_for(tenant.id)

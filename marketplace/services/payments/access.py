@@ -11,7 +11,7 @@ from marketplace.extensions import db
 from marketplace.models import StripeCredentials, Tenant
 from marketplace.payments.client import StripeAccess
 from marketplace.payments.encryption import decrypt_secret, encrypt_secret, rotate_secret
-from marketplace.tenancy import unscoped
+from marketplace.tenancy import current_tenant_id, tenant_scope
 
 
 def platform_access() -> StripeAccess:
@@ -21,11 +21,13 @@ def platform_access() -> StripeAccess:
 
 
 def _credentials(tenant_id: uuid.UUID) -> StripeCredentials | None:
-    return db.session.execute(
-        select(StripeCredentials)
-        .where(StripeCredentials.tenant_id == tenant_id)
-        .execution_options(**unscoped())
-    ).scalar_one_or_none()
+    # Inside the tenant's own scope, also when called before any tenant is known (webhook intake):
+    # row-level security shows the app's role one tenant's rows at a time.
+    stmt = select(StripeCredentials).where(StripeCredentials.tenant_id == tenant_id)
+    if current_tenant_id() == tenant_id:
+        return db.session.execute(stmt).scalar_one_or_none()
+    with tenant_scope(tenant_id):
+        return db.session.execute(stmt).scalar_one_or_none()
 
 
 def access_for(tenant_id: uuid.UUID) -> StripeAccess:
@@ -70,11 +72,14 @@ def store_credentials(tenant: Tenant, changes: dict[str, str | None]) -> None:
 
 def rotate_all_credentials() -> int:
     """Re-encrypt every stored secret under the newest ENCRYPTION_KEYS entry; returns rows touched."""
-    rows = db.session.execute(select(StripeCredentials).execution_options(**unscoped())).scalars().all()
-    for row in rows:
-        if row.secret_key_encrypted:
-            row.secret_key_encrypted = rotate_secret(row.secret_key_encrypted)
-        if row.webhook_secret_encrypted:
-            row.webhook_secret_encrypted = rotate_secret(row.webhook_secret_encrypted)
-    db.session.commit()
-    return len(rows)
+    touched = 0
+    for tenant_id in db.session.execute(select(Tenant.id).order_by(Tenant.slug)).scalars().all():
+        with tenant_scope(tenant_id):
+            for row in db.session.execute(select(StripeCredentials)).scalars():
+                if row.secret_key_encrypted:
+                    row.secret_key_encrypted = rotate_secret(row.secret_key_encrypted)
+                if row.webhook_secret_encrypted:
+                    row.webhook_secret_encrypted = rotate_secret(row.webhook_secret_encrypted)
+                touched += 1
+            db.session.commit()
+    return touched

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.extensions import db
 from marketplace.models import Contract, LedgerEntry, LedgerMovement, Payment, Refund, Tenant, Transfer
 from marketplace.models.payment import LEDGER_ACCOUNTS
-from marketplace.tenancy import unscoped
+from marketplace.tenancy import current_tenant_id, tenant_scope, unscoped
 
 # Accounts that hold real money for a contract and can never go below zero.
 NON_NEGATIVE = ("platform_held", "influencer_payable")
@@ -116,7 +116,19 @@ def _scoped(stmt: Any, model: Any, tenant_id: uuid.UUID | None) -> Any:
 
 
 def ledger_problems(tenant_id: uuid.UUID | None = None) -> list[str]:
-    """Every broken ledger invariant, across all tenants or one; an empty list means the books balance."""
+    """Every broken ledger invariant, across all tenants or one; an empty list means the books balance.
+
+    Across all tenants it checks one tenant after the other, each in its own scope: row-level
+    security shows the app's database role one tenant's rows at a time.
+    """
+    if tenant_id is None:
+        problems: list[str] = []
+        for each in db.session.execute(select(Tenant.id).order_by(Tenant.slug)).scalars().all():
+            problems.extend(ledger_problems(each))
+        return problems
+    if current_tenant_id() != tenant_id:
+        with tenant_scope(tenant_id):
+            return ledger_problems(tenant_id)
     slugs = dict(db.session.execute(select(Tenant.id, Tenant.slug)).all())
     problems: list[str] = []
 
