@@ -19,6 +19,7 @@ import psycopg
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from marketplace import create_app
 from marketplace.extensions import db
@@ -46,15 +47,36 @@ def _ensure_database(url: str) -> None:
             print(f"created database {name}", file=sys.stderr)
 
 
+APP_ROLE = "marketplace_app"
+
+
+def app_role_url(url: str | None = None) -> str:
+    """The benchmark database as the app's role, which row-level security applies to (as in production).
+
+    BENCH_AS_OWNER=1 measures as the URL's own role instead (a superuser or the owner: no policies).
+    """
+    url = url or database_url()
+    if os.environ.get("BENCH_AS_OWNER") == "1":
+        return url
+    return make_url(url).set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+
+
+def _app_role_can_log_in(url: str) -> None:
+    # Migration 0011 creates the role NOLOGIN when missing; the benchmark machine uses trust auth.
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"ALTER ROLE {APP_ROLE} LOGIN")
+
+
 def bench_app(url: str | None = None) -> Flask:
-    """The app on the benchmark database, schema migrated to head."""
+    """The app on the benchmark database as the app's role, schema migrated to head by the URL's role."""
     url = url or database_url()
     _ensure_database(url)
     instance = tempfile.mkdtemp(prefix="bench-instance-")
     app = create_app(
         {
             "env": "development",
-            "database_url": url,
+            "database_url": app_role_url(url),
+            "migration_database_url": url,
             "redis_url": None,
             "log_level": "WARNING",
             "instance_dir": instance,
@@ -64,6 +86,7 @@ def bench_app(url: str | None = None) -> Flask:
     with app.app_context():
         upgrade()
         db.session.remove()
+    _app_role_can_log_in(url)
     return app
 
 

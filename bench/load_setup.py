@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench_db import bench_app, database_url, ensure_tenant
+from bench_db import app_role_url, bench_app, database_url, ensure_tenant
 from sqlalchemy import func, select, text
 
 from marketplace.extensions import db
@@ -192,7 +192,8 @@ def server_environment(config: ServerConfig, workdir: Path) -> tuple[dict[str, s
         **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TZ")},
         "MARKETPLACE_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(48),
-        "DATABASE_URL": database_url(),
+        # The app's role, held by row-level security as in production (BENCH_AS_OWNER=1: without).
+        "DATABASE_URL": app_role_url(),
         "REDIS_URL": REDIS_URL,
         "STRIPE_API_KEY": "sk_test_" + secrets.token_hex(16),  # never called by the measured routes
         "STRIPE_API_BASE": "",
