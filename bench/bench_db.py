@@ -7,12 +7,14 @@ created when missing and migrated with Alembic; tenants are generated once and r
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -65,6 +67,21 @@ def _app_role_can_log_in(url: str) -> None:
     # Migration 0011 creates the role NOLOGIN when missing; the benchmark machine uses trust auth.
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"ALTER ROLE {APP_ROLE} LOGIN")
+        # The operator's once-per-database step of migration 0011 (its upgrade does it only when a
+        # superuser runs it): without LEAKPROOF array operators the niche, platform and language
+        # filters cannot use their GIN indexes under row-level security.
+        if conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:
+            conn.execute(_row_level_security_migration().LEAKPROOF_SQL)
+
+
+def _row_level_security_migration() -> Any:
+    path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / "0011_row_level_security.py"
+    spec = importlib.util.spec_from_file_location("migration_0011", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def bench_app(url: str | None = None) -> Flask:

@@ -5,13 +5,14 @@ influencers plus at least 100,000 in `bench-noise`, on PostgreSQL. In each measu
 publishes a typical brief (food, FR/BE audience, French, two Instagram posts, micro tier, EUR 500
 each) and a broad one (lifestyle or fashion, Instagram or TikTok, any tier or language). For each:
 
-- service: marketplace.services.matching.run_matching (SQL filters and upper bound, exact top-K in
-  Python, matches stored), timed over --runs runs; Python peak memory from tracemalloc in one more run.
+- service: marketplace.services.matching.run_matching (SQL filters and score, exact top-K in Python,
+  matches stored), timed over --runs runs; Python peak memory from tracemalloc in one more run.
 - naive: every profile of the tenant loaded with its rate card and scored with domain.matching.rank
   (hard filters applied in Python too, so both answer the same top K, which is checked).
 
-Prints wall time, peak memory and the ratio, the EXPLAIN ANALYZE of the candidate query, and writes
-bench/results/matching.json. Targets: <= 0.5 s and <= 500 MB for 1,000,000 profiles, >= 20x naive.
+Prints wall time, peak memory, the ratio and the load average, the EXPLAIN ANALYZE of each candidate
+statement of a run, and writes bench/results/matching.json. Targets: <= 0.5 s and <= 500 MB for
+1,000,000 profiles, >= 20x naive.
 
 Usage: .venv/bin/python bench/matching.py [--sizes 100000,1000000] [--runs 5] [--skip-naive]
 Env:   BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/marketplace_bench)
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import resource
 import statistics
 import sys
@@ -46,7 +48,7 @@ from marketplace.models import Brand, BrandExclusion, BrandMember, Campaign, Cam
 from marketplace.models import InfluencerProfile as P
 from marketplace.services.campaigns import validate_brief
 from marketplace.services.demo_data import demo_password_hash
-from marketplace.services.matching import brief_of, run_matching
+from marketplace.services.matching import SESSION_SETTINGS, brief_of, run_matching
 from marketplace.tenancy import current_tenant, get_or_404, tenant_scope
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "matching.json"
@@ -201,26 +203,33 @@ def _measure(action: Callable[[], Any], memory: bool) -> tuple[float, Any, float
 
 
 class CandidateQuery:
-    """Keeps the candidate query (the one ordered by the upper bound) for EXPLAIN ANALYZE."""
+    """Keeps the candidate statements of a run (those ranking by the upper bound) for EXPLAIN ANALYZE."""
 
-    statement: str | None = None
-    parameters: Any = None
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, Any]] = []
+
+    def start(self) -> None:
+        """Forget the statements seen so far (call before the run to explain)."""
+        self.statements = []
 
     def __call__(
         self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
     ) -> None:
         if "AS upper" in statement and not statement.startswith("EXPLAIN"):
-            self.statement, self.parameters = statement, parameters
+            self.statements.append((statement, parameters))
 
-    def explain(self) -> list[str]:
-        """EXPLAIN (ANALYZE, BUFFERS) of the last candidate query, as text lines."""
-        rows = (
-            db.session.connection()
-            .exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {self.statement}", self.parameters)
-            .all()
-        )
-        db.session.rollback()
-        return [row[0] for row in rows]
+    def explain(self) -> list[list[str]]:
+        """EXPLAIN (ANALYZE, BUFFERS) of each candidate statement of the run, as text lines, with the
+        session settings the service uses."""
+        plans = []
+        for statement, parameters in self.statements:
+            connection = db.session.connection()
+            for name, value in SESSION_SETTINGS.items():
+                connection.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
+            rows = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters).all()
+            db.session.rollback()
+            plans.append([row[0] for row in rows])
+        return plans
 
 
 def bench_campaign(tenant_id: uuid.UUID, kind: str, runs: int, naive: bool, capture: CandidateQuery) -> dict:
@@ -232,6 +241,7 @@ def bench_campaign(tenant_id: uuid.UUID, kind: str, runs: int, naive: bool, capt
         timings = [_measure(lambda: run_matching(campaign_id), memory=False) for _ in range(runs)]
         seconds = [t[0] for t in timings]
         job = timings[-1][1]
+        capture.start()
         _, _, service_peak = _measure(lambda: run_matching(campaign_id), memory=True)
         stored = list(
             db.session.execute(
@@ -240,7 +250,7 @@ def bench_campaign(tenant_id: uuid.UUID, kind: str, runs: int, naive: bool, capt
                 .order_by(CampaignMatch.rank)
             ).scalars()
         )
-        plan = capture.explain()
+        plans = capture.explain()
         figures: dict[str, Any] = {
             "campaign": BRIEFS[kind],
             "service": {
@@ -250,11 +260,16 @@ def bench_campaign(tenant_id: uuid.UUID, kind: str, runs: int, naive: bool, capt
                 "runs": runs,
                 "python_peak_mb": round(service_peak, 1),
                 "candidates_scored": job["candidates_scored"],
+                "statements": job["statements"],
+                "groups_searched": job["groups_searched"],
+                "range_searched": job["range_searched"],
+                "thresholds": job["thresholds"],
                 "matches": job["matches"],
                 "exact": job["exact"],
                 "compute_seconds": job["seconds"],
+                "load_average": [round(x, 2) for x in os.getloadavg()],
             },
-            "candidate_query_plan": plan,
+            "candidate_query_plans": plans,
         }
         if naive:
             campaign = get_or_404(Campaign, campaign_id)
@@ -320,8 +335,9 @@ def _print(slug: str, kind: str, figures: dict[str, Any]) -> None:
     service = figures["service"]
     print(
         f"{slug} {kind}: run_matching median {service['median_seconds']:.3f} s "
-        f"(min {service['min_seconds']:.3f}, {service['candidates_scored']} candidates scored, "
-        f"exact={service['exact']}), Python peak {service['python_peak_mb']:.1f} MB"
+        f"(min {service['min_seconds']:.3f}, {service['statements']} statements, "
+        f"{service['candidates_scored']} candidates scored, exact={service['exact']}), "
+        f"Python peak {service['python_peak_mb']:.1f} MB, load average {service['load_average']}"
     )
     if "naive" in figures:
         naive = figures["naive"]
@@ -329,9 +345,10 @@ def _print(slug: str, kind: str, figures: dict[str, Any]) -> None:
             f"{slug} {kind}: naive {naive['seconds']:.2f} s, Python peak {naive['python_peak_mb']:.0f} MB, "
             f"same top K: {naive['same_top_k']}; speedup {figures['speedup']}x"
         )
-    print("  candidate query plan (EXPLAIN ANALYZE):")
-    for line in figures["candidate_query_plan"]:
-        print(f"    {line}")
+    for number, plan in enumerate(figures["candidate_query_plans"], start=1):
+        print(f"  candidate statement {number} (EXPLAIN ANALYZE):")
+        for line in plan:
+            print(f"    {line}")
 
 
 if __name__ == "__main__":

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from apispec import APISpec
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request
+from flask.sessions import SessionInterface, SessionMixin
 
-from marketplace import errors, logs, tenancy
+from marketplace import dbpool, errors, jsonio, logs, rowcache, tenancy
 from marketplace.config import Settings
 from marketplace.extensions import (
     MUTATING_METHODS,
@@ -56,6 +57,8 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
     app = Flask(__name__, instance_path=settings.instance_dir)
     app.config.update(settings.flask_config())
+    app.session_interface = _NoCookieSession()
+    jsonio.init_app(app)
     # First, so that even a request the rate limiter refuses carries its request id.
     app.before_request(_assign_request_id)
     # Before anything reads the request (the tenant lookup included).
@@ -64,6 +67,8 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         Path(settings.instance_dir).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
+    with app.app_context():
+        dbpool.init_app(app, db.engine)
     migrate.init_app(
         app,
         db,
@@ -84,6 +89,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     api.init_app(app, spec_kwargs={"info": {"description": _API_DESCRIPTION}})
     errors.init_app(app)
     tenancy.init_app(app)
+    rowcache.init_app(app)
     app.after_request(_response_headers)
 
     from marketplace import models  # noqa: F401 - register every model with the metadata
@@ -112,33 +118,59 @@ def _refuse_nul_characters() -> None:
     """No text of ours may hold U+0000 (PostgreSQL cannot store or compare it): a 400, not a 500."""
     texts: list[str] = [request.path, *request.headers.values()]
     texts.extend(item for pair in request.args.items(multi=True) for item in pair)
-    pending = [request.get_json(silent=True)] if request.is_json else []
-    while pending:
-        value = pending.pop()
-        if isinstance(value, str):
-            texts.append(value)
-        elif isinstance(value, dict):
-            texts.extend(value)
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
+    # A JSON text holds U+0000 only as the escape \u0000 (raw control characters are not JSON), or in
+    # a UTF-16/32 body (whose every ASCII character has zero bytes): other bodies need no walk.
+    if request.is_json and _may_hold_nul(request.get_data(cache=True)):
+        pending = [request.get_json(silent=True)]
+        while pending:
+            value = pending.pop()
+            if isinstance(value, str):
+                texts.append(value)
+            elif isinstance(value, dict):
+                texts.extend(value)
+                pending.extend(value.values())
+            elif isinstance(value, list):
+                pending.extend(value)
     if any("\x00" in text for text in texts):
         raise errors.BadRequest("Text may not contain the NUL character (U+0000).")
 
 
+def _may_hold_nul(body: bytes) -> bool:
+    return b"\\u0000" in body or b"\x00" in body
+
+
 def _response_headers(response: Response) -> Response:
-    response.headers["X-Request-ID"] = g.get("request_id", "")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    if request.path.startswith("/api/v1/"):
-        response.headers.setdefault("Cache-Control", "no-store")
-    docs_page = request.path == "/api/docs" or request.path.startswith("/api/docs/")
-    response.headers.setdefault("Content-Security-Policy", DOCS_CSP if docs_page else API_CSP)
-    response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    headers = response.headers
+    headers["X-Request-ID"] = g.get("request_id", "")
+    path = request.path
+    docs_page = path == "/api/docs" or path.startswith("/api/docs/")
+    wanted = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        ("X-Frame-Options", "DENY"),
+    ]
+    if path.startswith("/api/v1/"):
+        wanted.append(("Cache-Control", "no-store"))
+    wanted.append(("Content-Security-Policy", DOCS_CSP if docs_page else API_CSP))
+    wanted.append(("Permissions-Policy", PERMISSIONS_POLICY))
     if current_app.config["MARKETPLACE"].env == "production":
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
+        wanted.append(("Strict-Transport-Security", HSTS))
+    # Each header unless the view set its own (what Headers.setdefault does, with one scan in all).
+    present = {name.lower() for name, _ in headers.items()}
+    headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
     return response
+
+
+class _NoCookieSession(SessionInterface):
+    """No cookie session: the API authenticates every request by its bearer token and stores nothing in
+    Flask's `session`, whose signed-cookie default builds a signer for each request all the same."""
+
+    def open_session(self, app: Flask, request: Request) -> None:
+        """None: Flask then hands out its read-only null session."""
+        return None
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Nothing to save."""
 
 
 _API_DESCRIPTION = (

@@ -58,6 +58,11 @@ class Settings:
     # SQLAlchemy's connection pool per process (None: its defaults, 5 + 10 overflow); docs/PERFORMANCE.md.
     db_pool_size: int | None = None
     db_max_overflow: int | None = None
+    # Seconds a process may keep a tenant or user row (each checked against its version in Redis on
+    # every use, marketplace/rowcache.py); 0 turns the caches off. Without Redis nothing is cached.
+    row_cache_seconds: float = 30.0
+    # A pooled connection idle longer than this is pinged before use (a dead one is replaced).
+    db_ping_idle_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -86,6 +91,8 @@ class Settings:
             encryption_keys=[k.strip() for k in env.get("ENCRYPTION_KEYS", "").split(",") if k.strip()],
             db_pool_size=int(env["DB_POOL_SIZE"]) if env.get("DB_POOL_SIZE") else None,
             db_max_overflow=int(env["DB_MAX_OVERFLOW"]) if env.get("DB_MAX_OVERFLOW") else None,
+            row_cache_seconds=float(env.get("ROW_CACHE_SECONDS", "30")),
+            db_ping_idle_seconds=float(env.get("DB_PING_IDLE_SECONDS", "5")),
         )
         return settings
 
@@ -93,6 +100,10 @@ class Settings:
         """Refuse settings that would be unsafe or meaningless."""
         if self.env not in ENVIRONMENTS:
             raise ConfigError(f"MARKETPLACE_ENV must be one of {ENVIRONMENTS}, not {self.env!r}")
+        if self.row_cache_seconds < 0:
+            raise ConfigError("ROW_CACHE_SECONDS must be 0 (off) or more")
+        if self.db_ping_idle_seconds < 0:
+            raise ConfigError("DB_PING_IDLE_SECONDS must be 0 (ping every checkout) or more")
         if self.env == "production":
             if not self.secret_key or self.secret_key == _DEV_SECRET or len(self.secret_key) < 32:
                 raise ConfigError("SECRET_KEY (at least 32 characters) is required in production")
@@ -122,7 +133,9 @@ class Settings:
         """Translate the settings into Flask and extension config keys."""
         database_url = sqlalchemy_url(self.database_url)
         # hide_parameters: bound values (emails, hashes, secrets) stay out of error messages and logs.
-        engine_options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+        # No pre-ping on every checkout (a round trip per request): marketplace/dbpool.py pings only
+        # connections idle longer than DB_PING_IDLE_SECONDS; recycling bounds a connection's age.
+        engine_options: dict[str, Any] = {"pool_recycle": 1800, "hide_parameters": True}
         if self.db_pool_size is not None:
             engine_options["pool_size"] = self.db_pool_size
         if self.db_max_overflow is not None:

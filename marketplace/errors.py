@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, g, json, request
 from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from marketplace.domain.lifecycles import TransitionRefused
@@ -192,6 +193,11 @@ def _app_error(error: AppError) -> Response:
 
 def _redis_down(error: RedisError) -> Response:
     log.error("redis unavailable: %s", error)
+    return _backing_service_down()
+
+
+def _backing_service_down() -> Response:
+    """503 with Retry-After: a backing service (Redis, PostgreSQL) is not answering."""
     return problem_response(
         503,
         "service-unavailable",
@@ -204,6 +210,11 @@ def _redis_down(error: RedisError) -> Response:
 def _unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return http_exception_response(error)
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        # The database connection died under this request (PostgreSQL restarted): the pool has been
+        # invalidated and the next request gets a fresh connection (marketplace/dbpool.py).
+        log.error("database connection lost: %s", type(error.orig).__name__)
+        return _backing_service_down()
     log.exception("unhandled exception")
     return http_exception_response(InternalServerError())
 

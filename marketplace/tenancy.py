@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
 
+from marketplace import rowcache
 from marketplace.errors import NotFound, TenantNotFound, TenantRequired
 from marketplace.extensions import db
 from marketplace.models import Tenant, TenantScoped
@@ -84,7 +85,8 @@ def resolve_tenant_from_request() -> None:
     slug = request.headers.get(TENANT_HEADER, "").strip().lower()
     if not slug:
         raise TenantRequired(f"Send the {TENANT_HEADER} header with your marketplace's slug.")
-    tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
+    # Cached per process, checked against the tenants' version in Redis (marketplace/rowcache.py).
+    tenant = rowcache.request_tenant(slug)
     if tenant is None:
         raise TenantNotFound(f"No marketplace is called {slug!r}.")
     set_tenant(tenant)

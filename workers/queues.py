@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
+from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -75,12 +76,28 @@ def resolve(dotted_name: str) -> Any:
     return getattr(importlib.import_module(module_name), attribute)
 
 
+_queues: dict[str, tuple[Redis, Queue]] = {}
+
+
+def _queue(name: str) -> Queue:
+    """The rq Queue of `name` on the current Redis client, kept per process: a new Queue object asks
+    the server its version (INFO) before its first enqueue."""
+    client = redis.client
+    cached = _queues.get(name)
+    if cached is None or cached[0] is not client:
+        cached = (client, Queue(name, connection=client))  # type: ignore[arg-type]
+        _queues[name] = cached
+    return cached[1]
+
+
 def enqueue(dotted_name: str, job_id: str, spec: JobSpec | None = None, **kwargs: Any) -> None:
     """Enqueue a job by dotted name under our own id (also passed to it); in-process without Redis."""
     spec = spec or JobSpec()
     kwargs = {"job_id": job_id, **kwargs}
     if redis.client is not None:
-        Queue(spec.queue, connection=redis.client).enqueue(
+        # One round trip: rq writes the job, its status and the queue entry into our pipeline.
+        pipe = redis.client.pipeline()
+        _queue(spec.queue).enqueue(
             dotted_name,
             kwargs=kwargs,
             job_id=job_id,
@@ -88,7 +105,9 @@ def enqueue(dotted_name: str, job_id: str, spec: JobSpec | None = None, **kwargs
             job_timeout=spec.timeout_seconds,
             result_ttl=spec.result_ttl_seconds,
             failure_ttl=spec.result_ttl_seconds,
+            pipeline=pipe,
         )
+        pipe.execute()
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     _in_process_executor().submit(_run_in_process, app, dotted_name, spec, kwargs)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from marketplace.api.access import current_user, login_required
+from marketplace.api.parsing import Blueprint
 from marketplace.schemas.campaigns import (
     CampaignCreateSchema,
     CampaignFieldsSchema,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from marketplace.api.access import current_user, login_required
+from marketplace.api.parsing import Blueprint
+from marketplace.jsonio import json_response
 from marketplace.schemas.common import page_of
 from marketplace.schemas.influencers import (
     MetricSnapshotInputSchema,
@@ -24,6 +24,8 @@ from marketplace.schemas.influencers import (
 from marketplace.services import influencers, rate_estimates, search
 from marketplace.tenancy import current_tenant
 
+# One instance for every request: webargs would build a schema (a deep copy of ~20 fields) per call.
+SEARCH_ARGS = SearchArgsSchema()
 blp = Blueprint("influencers", __name__, url_prefix="/api/v1/influencers", description="Influencer profiles")
 
 
@@ -67,11 +69,14 @@ def post_metrics(data: dict[str, Any]) -> Any:
 
 @blp.route("", methods=["GET"])
 @login_required("brand", "admin")
-@blp.arguments(SearchArgsSchema, location="query")
+@blp.arguments(SEARCH_ARGS, location="query")
 @blp.response(200, page_of(ProfileSummarySchema))
 def search_influencers(args: dict[str, Any]) -> Any:
     """Search influencers with filters, sorts and cursor pagination"""
-    return search.search_influencers(current_user(), args)
+    page = search.search_influencers(current_user(), args)
+    # The items hold exactly the schema's fields in JSON's types (the id a UUID, written as its
+    # string): written straight to JSON, the hottest read skips the schema's dump (docs/PERFORMANCE.md).
+    return json_response({"items": page.items, "next_cursor": page.next_cursor})
 
 
 @blp.route("/<uuid:influencer_id>", methods=["GET"])

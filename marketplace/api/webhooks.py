@@ -14,7 +14,7 @@ blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks", description
 
 
 def _ack(receipt: Receipt) -> dict[str, Any]:
-    return {"received": True, "duplicate": receipt.duplicate, "event_id": receipt.event.stripe_event_id}
+    return {"received": True, "duplicate": receipt.duplicate, "event_id": receipt.stripe_event_id}
 
 
 @blp.route("/stripe", methods=["POST"])

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Computed,
     Float,
     Index,
     Integer,
@@ -24,6 +25,38 @@ from marketplace.models.base import JSONType, StringList, TenantScoped, UTCDateT
 
 PLATFORMS = ("instagram", "tiktok", "youtube", "twitch", "x", "linkedin", "blog")
 DELIVERABLE_TYPES = ("post", "story", "reel", "short", "video", "live", "blog_article", "share")
+# The part of domain.matching's score that no brief changes: 0.12 authenticity + 0.10 engagement
+# + 0.04 reputation + 0.03 verified (at most 0.29), in PostgreSQL's words: the expression of the
+# generated column match_static (migration 0010). Changing a weight, a tier norm or the rating prior
+# means a migration that redefines the column; tests/services/test_matching_sql.py checks the
+# column against domain.matching.
+MATCH_STATIC_SQL = (
+    "0.12::float8 * (1.0::float8 - least(greatest(coalesce(fraud_risk, 0.5::float8), 0.0::float8),"
+    " 1.0::float8))"
+    " + 0.1::float8 * least(greatest(greatest(engagement_rate, 0.0::float8) / CASE tier"
+    " WHEN 'nano' THEN 0.05::float8 WHEN 'micro' THEN 0.035::float8 WHEN 'macro' THEN 0.02::float8"
+    " WHEN 'mega' THEN 0.012::float8 ELSE 0.035::float8 END / 1.5::float8, 0.0::float8), 1.0::float8)"
+    " + 0.04::float8 * least(greatest((coalesce(rating_avg, 0.0::float8)"
+    " * CASE WHEN rating_avg IS NULL THEN 0.0::float8 ELSE greatest(rating_count, 0)::float8 END"
+    " + 10.5::float8) / (CASE WHEN rating_avg IS NULL THEN 0.0::float8"
+    " ELSE greatest(rating_count, 0)::float8 END + 3.0::float8) / 5.0::float8, 0.0::float8), 1.0::float8)"
+    " + 0.03::float8 * CASE WHEN verified THEN 1.0::float8 ELSE 0.0::float8 END"
+)
+# What the matching search reads of a profile besides the key (tenant_id, match_static,
+# accepts_in_kind, id): enough for an index-only scan.
+MATCH_COLUMNS = (
+    "user_id",
+    "niches",
+    "platforms",
+    "languages",
+    "tier",
+    "engagement_rate",
+    "audience_countries",
+    "fraud_risk",
+    "rating_avg",
+    "rating_count",
+    "verified",
+)
 
 
 class InfluencerProfile(TenantScoped, db.Model):
@@ -59,6 +92,28 @@ class InfluencerProfile(TenantScoped, db.Model):
             text("to_tsvector('simple', search_text)"),
             postgresql_using="gin",
         ).ddl_if(dialect="postgresql"),
+        # Matching (migration 0010): a brief's niche, platform and language filters in one GIN scan
+        # (the planner never ANDs two bitmaps whose conditions overlap, and all of the above lead
+        # with tenant_id), and the brief-independent score as the key of a covering index, walked
+        # best first or over a range without visiting the table when a brief keeps most profiles
+        # (accepts_in_kind: a range can skip those whose budget term is too low; id: the order is
+        # total, so a range can start right after the profiles a first statement read).
+        Index(
+            "ix_influencer_profiles_match_filters",
+            "tenant_id",
+            "niches",
+            "platforms",
+            "languages",
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_influencer_profiles_match",
+            "tenant_id",
+            "match_static",
+            "accepts_in_kind",
+            "id",
+            postgresql_include=list(MATCH_COLUMNS),
+        ).ddl_if(dialect="postgresql"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
@@ -84,6 +139,11 @@ class InfluencerProfile(TenantScoped, db.Model):
     fraud_risk: Mapped[float | None] = mapped_column(Float)
     fraud_reasons: Mapped[list | None] = mapped_column(JSONType)
     fraud_assessed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Computed by the database from the columns above, never written: domain.matching's
+    # brief-independent part, by which matching ranks a tenant's profiles (MATCH_STATIC_SQL). Never
+    # NULL, but not declared NOT NULL: a table made LIKE this one (demo_data's COPY under row-level
+    # security) would get the constraint without the expression.
+    match_static: Mapped[float | None] = mapped_column(Float, Computed(MATCH_STATIC_SQL, persisted=True))
 
 
 class SocialAccount(TenantScoped, db.Model):

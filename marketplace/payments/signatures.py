@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import stripe
+from stripe import SignatureVerificationError, WebhookSignature
 
 from marketplace.payments.errors import InvalidSignature
 
@@ -19,9 +19,9 @@ def verify_event(payload: bytes, signature_header: str | None, secret: str) -> d
     try:
         # The header alone: construct_event would also build a StripeObject tree we never use (most
         # of its time); the payload is parsed once, below.
-        stripe.WebhookSignature.verify_header(payload, signature_header, secret, tolerance=TOLERANCE_SECONDS)
+        WebhookSignature.verify_header(payload, signature_header, secret, tolerance=TOLERANCE_SECONDS)
         event = json.loads(payload)
-    except (stripe.SignatureVerificationError, ValueError) as exc:
+    except (SignatureVerificationError, ValueError) as exc:
         raise InvalidSignature(str(exc)) from None
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or "data" not in event:
         raise InvalidSignature("not a Stripe event")

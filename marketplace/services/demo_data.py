@@ -210,7 +210,7 @@ def _copy_rows(table: Any, columns: Sequence[str], rows: list[tuple]) -> None:
     _copy_into(raw, target, names, wrap, rows)
     if target != table.name:
         with raw.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {target}")  # noqa: S608
+            cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {target}")  # noqa: S608  # nosec B608
             cursor.execute(f"TRUNCATE {target}")
 
 

@@ -1,24 +1,74 @@
-"""Matching a campaign to influencers: hard filters and an upper-bound score in SQL, exact scores in Python.
+"""Matching a campaign to influencers: hard filters and the score in SQL, exact scores in Python.
 
-SQL filters (tenant, not suspended, not excluded, not already in the campaign, platforms, tiers,
-languages, minimum engagement) and ranks every remaining profile by an upper bound of the final
-score (the rate-card budget term, which needs the rate card, is taken at its maximum). Python then
-scores the best `pool` candidates exactly with domain.matching, keeps the top K and stores them. When
-the K-th exact score is at least the upper bound of the first candidate left out, the result is
-provably the true top K; the job result says whether that held (`exact`).
+domain.matching's score is a weighted sum. Its brief-independent part (authenticity, engagement,
+reputation, verified: at most 0.29) is the generated column influencer_profiles.match_static, key of
+the covering index ix_influencer_profiles_match (tenant_id, match_static, accepts_in_kind, id;
+migration 0010); the rest (niche, audience, tier, budget: at most 0.71) depends on the brief. Each
+statement filters (tenant, not suspended, not excluded, not already taking part, platforms, tiers,
+languages, minimum engagement) and scores in four layers:
+
+1. `cand`, the profiles read: either the walk, the first WALK profiles passing the filters in index
+   order (best brief-independent part first; for a selective brief, through the GIN index on niches,
+   platforms and languages, all of them), or the range, the profiles after the walk whose
+   brief-independent part can still lift them to the k-th score found by then (an index range,
+   read without visiting the table; in-kind answers that cap the budget term too low are skipped
+   inside the index);
+2. `pool`: the best of those by an upper bound of the total (the budget term at its best, since it
+   needs the rate card), a top-N sort;
+3. `priced`: the brief's rate-card prices for the pool only (one unique-index lookup per profile and
+   deliverable line);
+4. `top`: the exact total in SQL (the audience share never smaller than domain.matching's, which
+   scales shares that sum above 1 down), best first, with what Python needs.
+
+Python scores those exactly with domain.matching, best SQL score first, until the next one cannot
+reach the k-th score, and keeps the top K. Profiles with an exact niche are searched first; the
+others score at most their group's ceiling (a related niche at best), so they are only searched when
+the k-th score does not beat that. The result is provably the true top K (`exact`) when the k-th
+score beats, by a margin above rounding, every bound of what was left out: the exact SQL score of
+the next candidate of a statement, the upper bound of the first profile outside its pool, the best
+possible score of a profile the walk did not read (its brief-independent part is at most the last
+one walked), the threshold of the range, and the ceiling of a group not searched. Otherwise the
+search goes on (the range, larger pools).
 """
 
 from __future__ import annotations
 
+import bisect
+import math
 import time
 import uuid
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from functools import reduce
+from operator import add
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, delete, func, insert, literal, select, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    all_,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql
 
 from marketplace.domain import matching as rules
 from marketplace.domain import niches as niche_rules
-from marketplace.domain.tiers import TIER_ENGAGEMENT_NORM, TIERS
+from marketplace.domain.tiers import TIERS
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.models import (
@@ -37,8 +87,42 @@ from marketplace.tenancy import current_tenant, get_or_404
 
 P = InfluencerProfile
 MATCH_JOB = "workers.jobs.matching.match_campaign"
-# Candidate pools tried in turn until the top K is provably exact (see compute_matches).
-POOLS = (500, 5_000, 50_000)
+# The walk reads this many profiles of a group, best brief-independent part first: all of them for
+# a selective brief, otherwise enough for a k-th score that bounds the range to read after them.
+WALK = 20_000
+# Pools (profiles ranked by the upper bound, then priced and scored exactly in SQL), tried in turn
+# while a pool's floor could still beat the k-th score (10 K for the default K of 100).
+POOLS = (1_000, 10_000, 100_000)
+# Candidates scored in Python per statement beyond K: the SQL score is exact, so a few are enough to
+# tell the k-th from the next one.
+EXTRA = 20
+# SQL and Python add the same numbers in different orders: a left-out profile must score this much
+# below the k-th for the top K to count as proven.
+MARGIN = 1e-9
+# Exclusion lists (suspended users, the brand's exclusions, who takes part) up to this long are
+# passed to the statements as arrays; longer ones are joined.
+EXCLUSIONS_INLINE = 5_000
+# Enough memory for exact (not lossy) bitmaps of a million rows; no JIT (compiling these one-off
+# expressions costs more, ~50 ms, than it saves).
+SESSION_SETTINGS = {"jit": "off", "work_mem": "32MB"}
+# domain.matching's factors that no brief changes (the key of ix_influencer_profiles_match).
+STATIC_FACTORS = ("authenticity", "engagement", "reputation", "verified")
+STATIC_MAX = sum(rules.WEIGHTS[f] for f in STATIC_FACTORS)
+# What the statements read of a profile and hand to Python (display_name and followers come from
+# the table for the few candidates at the end; the rest is in the covering index).
+_READ = (
+    "tenant_id",
+    "id",
+    "niches",
+    "tier",
+    "engagement_rate",
+    "audience_countries",
+    "fraud_risk",
+    "accepts_in_kind",
+    "rating_avg",
+    "rating_count",
+    "verified",
+)
 
 
 def brief_of(campaign: Campaign) -> rules.BriefFeatures:
@@ -59,29 +143,67 @@ def brief_of(campaign: Campaign) -> rules.BriefFeatures:
     )
 
 
-def hard_filters(campaign: Campaign) -> list[Any]:
+def _excluded_ids(campaign: Campaign) -> tuple[list[uuid.UUID], list[uuid.UUID]] | None:
+    """Suspended users, and profiles the brand excludes or that already take part in the campaign;
+    None when there are more than EXCLUSIONS_INLINE of either (then the filters join instead)."""
+    users = select(literal("user"), User.id).where(User.suspended_at.is_not(None))
+    profiles = [
+        select(literal("profile"), BrandExclusion.profile_id).where(
+            BrandExclusion.brand_id == campaign.brand_id
+        ),
+        select(literal("profile"), Offer.profile_id).where(
+            Offer.campaign_id == campaign.id, Offer.status.in_(("pending", "accepted"))
+        ),
+        select(literal("profile"), Contract.profile_id).where(
+            Contract.campaign_id == campaign.id, Contract.status != "cancelled"
+        ),
+    ]
+    found: dict[str, list[uuid.UUID]] = {"user": [], "profile": []}
+    parts = [part.limit(EXCLUSIONS_INLINE + 1).subquery() for part in (users, *profiles)]
+    for kind, value in db.session.execute(union_all(*(select(*part.c) for part in parts))):
+        found[kind].append(value)
+    if max(len(found["user"]), len(found["profile"])) > EXCLUSIONS_INLINE:
+        return None
+    return found["user"], sorted(set(found["profile"]))
+
+
+def _not_among(column: Any, ids: list[uuid.UUID]) -> Any:
+    if is_postgres():
+        # One array parameter (PostgreSQL hashes it), not one parameter per id.
+        return column != all_(bindparam(None, ids, type_=postgresql.ARRAY(postgresql.UUID(as_uuid=True))))
+    return column.not_in(ids)
+
+
+def hard_filters(campaign: Campaign, excluded: tuple[list[Any], list[Any]] | None = None) -> list[Any]:
     """The SQL filters every candidate must pass.
 
-    Exclusions are NOT IN small sets (suspended users, the brand's exclusion list, who already takes
-    part) rather than joins: PostgreSQL hashes them, and the top-N sort sits right under the LIMIT.
+    Exclusions (suspended users, the brand's exclusion list, who already takes part) are lists
+    given in `excluded` (see _excluded_ids: no condition at all when they are empty, as usual) or,
+    without, NOT EXISTS anti-joins; neither keeps the scan from running in parallel workers, which
+    NOT IN subqueries would.
     """
-    suspended = select(User.id).where(User.suspended_at.is_not(None))
-    excluded = select(BrandExclusion.profile_id).where(BrandExclusion.brand_id == campaign.brand_id)
-    in_campaign = (
-        select(Offer.profile_id)
-        .where(Offer.campaign_id == campaign.id, Offer.status.in_(("pending", "accepted")))
-        .union(
-            select(Contract.profile_id).where(
-                Contract.campaign_id == campaign.id, Contract.status != "cancelled"
-            )
+    clauses: list[Any] = []
+    if excluded is None:
+        suspended = select(User.id).where(User.id == P.user_id, User.suspended_at.is_not(None))
+        exclusion = select(BrandExclusion.profile_id).where(
+            BrandExclusion.brand_id == campaign.brand_id, BrandExclusion.profile_id == P.id
         )
-    )
-    clauses: list[Any] = [
-        P.user_id.not_in(suspended),
-        P.id.not_in(excluded),
-        P.id.not_in(in_campaign),
-        P.engagement_rate >= (campaign.min_engagement or 0.0),
-    ]
+        offered = select(Offer.profile_id).where(
+            Offer.campaign_id == campaign.id,
+            Offer.status.in_(("pending", "accepted")),
+            Offer.profile_id == P.id,
+        )
+        contracted = select(Contract.profile_id).where(
+            Contract.campaign_id == campaign.id, Contract.status != "cancelled", Contract.profile_id == P.id
+        )
+        clauses += [~suspended.exists(), ~exclusion.exists(), ~offered.exists(), ~contracted.exists()]
+    else:
+        users, profiles = excluded
+        if users:
+            clauses.append(_not_among(P.user_id, users))
+        if profiles:
+            clauses.append(_not_among(P.id, profiles))
+    clauses.append(P.engagement_rate >= (campaign.min_engagement or 0.0))
     if campaign.platforms:
         clauses.append(array_overlaps(P.platforms, campaign.platforms))
     if campaign.wanted_tiers:
@@ -95,28 +217,106 @@ def _clamp01(expression: Any) -> Any:
     return least(greatest(expression, 0.0), 1.0)
 
 
-def upper_bound_score(campaign: Campaign) -> Any:
-    """SQL mirror of domain.matching's total, with the budget term at its upper bound."""
-    w = rules.WEIGHTS
-    if campaign.niches:
-        niche = case(
-            (array_overlaps(P.niches, campaign.niches), 1.0),
-            (array_overlaps(P.niches, sorted(niche_rules.expand(campaign.niches))), 0.5),
-            else_=0.0,
+def rate_keys(brief: rules.BriefFeatures) -> list[tuple[str, str, bool]]:
+    """The rate-card lines (platform, deliverable, content creation) the brief's cost reads, in order."""
+    keys: list[tuple[str, str, bool]] = []
+    for platform, kind, _quantity, creation in brief.deliverables:
+        key = (platform, kind, bool(creation) and kind != "share")
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def rate_price_sql(row: Any, key: tuple[str, str, bool]) -> Any:
+    """The price of one rate-card line of the profile in `row` (NULL when it has none): one lookup
+    on the unique index of rate_prices, a correlated subquery."""
+    platform, kind, creation = key
+    return (
+        select(RatePrice.price_minor)
+        .where(
+            RatePrice.tenant_id == row.tenant_id,
+            RatePrice.profile_id == row.id,
+            RatePrice.platform == platform,
+            RatePrice.deliverable == kind,
+            RatePrice.content_creation == creation,
         )
+        .scalar_subquery()
+    )
+
+
+def needs_prices(brief: rules.BriefFeatures) -> bool:
+    """True when the budget term reads the rate card (a cash amount is set and cash is paid)."""
+    return brief.compensation != "in_kind" and brief.cash_per_influencer_minor is not None
+
+
+def cash_fit_sql(brief: rules.BriefFeatures, prices: Mapping[tuple[str, str, bool], Any]) -> Any:
+    """domain.matching's cash fit in SQL, from the brief's prices (each NULL when the card lacks it)."""
+    budget = brief.cash_per_influencer_minor
+    if budget is None:
+        return literal(1.0)
+    if not brief.deliverables:
+        return literal(1.0 if budget >= 0 else 0.0)
+    cost = reduce(
+        add,
+        [
+            cast(prices[(platform, kind, bool(creation) and kind != "share")], BigInteger) * max(quantity, 0)
+            for platform, kind, quantity, creation in brief.deliverables
+        ],
+    )
+    missing = or_(*[price.is_(None) for price in prices.values()])
+    over = literal(0.0) if budget <= 0 else _clamp01(1.0 - (cast(cost, Float) / float(budget) - 1.0))
+    return case((missing, 0.5), (cost <= budget, 1.0), else_=over)
+
+
+def budget_sql(brief: rules.BriefFeatures, cash: Any, accepts_in_kind: Any) -> Any:
+    """domain.matching's budget value in SQL, from a cash fit and the accepts-in-kind column."""
+    in_kind = case((accepts_in_kind, 1.0), else_=0.0)
+    if brief.compensation == "in_kind":
+        return in_kind
+    if brief.compensation == "mixed":
+        return (cash + in_kind) / 2.0
+    return cash
+
+
+def best_budget(brief: rules.BriefFeatures, accepts_in_kind: bool) -> float:
+    """The largest budget value a profile can get, whatever its rate card."""
+    if brief.compensation == "in_kind":
+        return float(accepts_in_kind)
+    if brief.compensation == "mixed":
+        return (1.0 + float(accepts_in_kind)) / 2
+    return 1.0
+
+
+def dynamic_sql(
+    campaign: Campaign, row: Any, niche: str, prices: Mapping[tuple[str, str, bool], Any] | None
+) -> tuple[Any, Any]:
+    """The brief-dependent part of domain.matching's total over the columns of `row`, and the niche
+    penalty (None when it is 1).
+
+    `niche` is what the caller knows of the niche fit: "exact" (the rows overlap the brief's niches,
+    or the brief names none) or "other" (they do not: related or none). With the brief's rate-card
+    `prices` (see `rate_keys`) the budget term is exact; without, it is at its best (full cash fit).
+    The total is `penalty * (dynamic + InfluencerProfile.match_static)`.
+    """
+    w = rules.WEIGHTS
+    brief = brief_of(campaign)
+    penalty: Any = None
+    if niche == "exact":
+        niche_value: Any = literal(rules.NICHE_VALUE["exact"])
     else:
-        niche = literal(1.0)
-    penalty = case((niche > 0, 1.0), else_=rules.NICHE_NONE_PENALTY)
+        close = sorted(niche_rules.expand(campaign.niches) - set(campaign.niches))
+        related = array_overlaps(row.niches, close) if close else false()
+        niche_value = case((related, rules.NICHE_VALUE["related"]), else_=rules.NICHE_VALUE["none"])
+        penalty = case((related, 1.0), else_=rules.NICHE_NONE_PENALTY)
     if campaign.target_countries:
-        audience = _clamp01(sum(json_number(P.audience_countries, c) for c in campaign.target_countries))
+        targets = sorted({c.upper() for c in campaign.target_countries})
+        shares = [greatest(json_number(row.audience_countries, c), 0.0) for c in targets]
+        audience: Any = _clamp01(reduce(add, shares))
     else:
         audience = literal(1.0)
-    risk = _clamp01(func.coalesce(P.fraud_risk, rules.UNASSESSED_FRAUD_RISK))
-    norm = case(*[(P.tier == t, TIER_ENGAGEMENT_NORM[t]) for t in TIERS], else_=TIER_ENGAGEMENT_NORM["micro"])
-    engagement = _clamp01(greatest(P.engagement_rate, 0.0) / norm / rules.ENGAGEMENT_FULL_AT)
     wanted = set(campaign.wanted_tiers)
     if not wanted:
-        tier = literal(1.0)
+        tier: Any = literal(1.0)
     else:
         near = {
             TIERS[i + d]
@@ -126,57 +326,247 @@ def upper_bound_score(campaign: Campaign) -> Any:
             if 0 <= i + d < len(TIERS)
         }
         tier = case(
-            (P.tier.in_(sorted(wanted)), 1.0), (P.tier.in_(sorted(near - wanted) or ["-"]), 0.5), else_=0.0
+            (row.tier.in_(sorted(wanted)), 1.0),
+            (row.tier.in_(sorted(near - wanted) or ["-"]), 0.5),
+            else_=0.0,
         )
-    in_kind = case((P.accepts_in_kind, 1.0), else_=0.0)
-    kind = campaign.compensation_kind
-    budget = in_kind if kind == "in_kind" else (1.0 + in_kind) / 2 if kind == "mixed" else literal(1.0)
-    count = cast(P.rating_count, Float)
-    reputation = _clamp01(
-        (func.coalesce(P.rating_avg, 0.0) * count + rules.RATING_PRIOR_MEAN * rules.RATING_PRIOR_COUNT)
-        / (count + rules.RATING_PRIOR_COUNT)
-        / 5.0
-    )
-    verified = case((P.verified, 1.0), else_=0.0)
-    total = (
-        w["niche"] * niche
-        + w["audience"] * audience
-        + w["authenticity"] * (1.0 - risk)
-        + w["engagement"] * engagement
-        + w["tier"] * tier
-        + w["budget"] * budget
-        + w["reputation"] * reputation
-        + w["verified"] * verified
-    )
-    return (penalty * total).label("upper")
+    cash = cash_fit_sql(brief, prices) if prices is not None and needs_prices(brief) else literal(1.0)
+    budget = budget_sql(brief, cash, row.accepts_in_kind)
+    dynamic = w["niche"] * niche_value + w["audience"] * audience + w["tier"] * tier + w["budget"] * budget
+    return penalty, dynamic
 
 
-def _candidates(campaign: Campaign, pool: int) -> list[Any]:
-    upper = upper_bound_score(campaign)
-    stmt = (
-        select(
-            P.id,
-            P.display_name,
-            P.niches,
-            P.tier,
-            P.engagement_rate,
-            P.audience_countries,
-            P.fraud_risk,
-            P.accepts_in_kind,
-            P.rating_avg,
-            P.rating_count,
-            P.verified,
-            P.followers,
-            upper,
+@dataclass(frozen=True)
+class _Group:
+    """Profiles searched together: their filter, what their niche fit is, and the most the
+    brief-dependent part can give one of them (by whether it accepts in-kind deals)."""
+
+    name: str
+    clause: Any
+    niche: str
+    best_dynamic: Callable[[bool], float]
+
+    @property
+    def ceiling(self) -> float:
+        """The best total a profile of the group can reach."""
+        return max(self.best_dynamic(True), self.best_dynamic(False)) + STATIC_MAX
+
+
+def _groups(campaign: Campaign) -> list[_Group]:
+    """Exact niche first, then the rest (related or off-niche), which is only searched when needed."""
+    w, brief = rules.WEIGHTS, brief_of(campaign)
+
+    def best(niche_value: float) -> Callable[[bool], float]:
+        # Audience and tier at 1 (a wanted tier is a hard filter); off-niche, penalised, scores less.
+        fixed = w["niche"] * niche_value + w["audience"] + w["tier"]
+        return lambda in_kind: fixed + w["budget"] * best_budget(brief, in_kind)
+
+    if not campaign.niches:
+        return [_Group("all", None, "exact", best(rules.NICHE_VALUE["exact"]))]
+    exact = type_coerce(array_overlaps(P.niches, campaign.niches), Boolean)
+    return [
+        _Group("exact", exact, "exact", best(rules.NICHE_VALUE["exact"])),
+        _Group("other", not_(exact), "other", best(rules.NICHE_VALUE["related"])),
+    ]
+
+
+@dataclass
+class _Part:
+    """One statement's share of a group: the walk (its first profiles in index order) or the range
+    (those after the walk that could still reach `threshold`), with the bounds of what it left out."""
+
+    walk: bool
+    pool: int
+    scored: int
+    threshold: float | None = None
+    after: tuple[float, bool, uuid.UUID] | None = None  # the range starts after this index key
+    ran: bool = False
+    outside: float = math.inf  # upper bound of the best profile read but outside the pool
+    inside: float = math.inf  # exact SQL score of the best pool profile not scored in Python
+
+
+@dataclass
+class _Search:
+    """Where the search of one group stands: its statements, and the best possible score of a
+    profile none of them read."""
+
+    group: _Group
+    walk: int
+    parts: list[_Part]
+    unread: float = math.inf
+    cursor: tuple[float, bool, uuid.UUID] | None = None  # index key of the last profile walked
+
+    @property
+    def ran(self) -> bool:
+        """True once its first statement ran."""
+        return self.parts[0].ran
+
+    @property
+    def bound(self) -> float:
+        """No profile of the group left out scores above this (its ceiling before it is searched)."""
+        if not self.ran:
+            return self.group.ceiling
+        return max(self.unread, *(max(p.outside, p.inside) for p in self.parts if p.ran))
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every statement of one group reads, built once per run: filters, bound, penalty."""
+
+    where: list[Any]
+    upper: Any
+    penalty: Any
+
+    @classmethod
+    def of(cls, campaign: Campaign, group: _Group, excluded: tuple[list[Any], list[Any]] | None) -> _Shared:
+        """The filters (the group's niche condition first: PostgreSQL checks conditions of equal cost
+        in the order given, and it is usually the most selective), the upper bound and the penalty."""
+        where = ([group.clause] if group.clause is not None else []) + hard_filters(campaign, excluded)
+        penalty, dynamic = dynamic_sql(campaign, P, group.niche, None)
+        total = dynamic + P.match_static
+        return cls(
+            where,
+            (total if penalty is None else penalty * total).label("upper"),
+            (literal(1.0) if penalty is None else penalty).label("penalty"),
         )
-        .where(*hard_filters(campaign))
-        .order_by(upper.desc(), P.id)
-        .limit(pool + 1)
+
+
+def _statement(campaign: Campaign, search: _Search, part: _Part, shared: _Shared) -> tuple[Any, list[Any]]:
+    """A part's statement (the four layers of the module's doc) and the rate keys it prices."""
+    brief, group, where = brief_of(campaign), search.group, list(shared.where)
+    static = P.match_static
+    key = (static.desc(), P.accepts_in_kind.desc(), P.id.desc())  # ix_influencer_profiles_match, backwards
+    columns = [*(getattr(P, c) for c in _READ), static.label("static"), shared.upper, shared.penalty]
+    if part.walk:
+        first = select(*columns).where(*where).order_by(*key).limit(search.walk + 1).subquery("first")
+        f = first.c
+        # One window (the same for all four): the profiles read, and the index key of the last.
+        last = {"order_by": (f.static.desc(), f.accepts_in_kind.desc(), f.id.desc()), "rows": (None, None)}
+        cand = select(
+            first,
+            func.count().over(**last).label("read"),
+            func.last_value(f.static).over(**last).label("last_static"),
+            func.last_value(f.accepts_in_kind).over(**last).label("last_in_kind"),
+            func.last_value(f.id).over(**last).label("last_id"),
+        ).subquery("cand")
+    else:
+        if part.after is not None:
+            where.append(tuple_(static, P.accepts_in_kind, P.id) < tuple_(*part.after))
+        if part.threshold is None:
+            cand = select(*columns).where(*where).subquery("cand")
+        else:
+            # Only profiles whose best possible total reaches the threshold: a range of the index,
+            # and when the budget term depends on the in-kind answer, a lower start for one answer
+            # (which the index checks itself).
+            low = {ik: part.threshold - group.best_dynamic(ik) - 2 * MARGIN for ik in (True, False)}
+            if low[True] == low[False]:
+                cand = select(*columns).where(*where, static >= low[True]).subquery("cand")
+            else:
+                easy = low[True] < low[False]
+                cand = union_all(
+                    select(*columns).where(*where, static >= low[not easy]),
+                    select(*columns).where(
+                        *where, static >= low[easy], static < low[not easy], P.accepts_in_kind.is_(easy)
+                    ),
+                ).subquery("cand")
+    c = cand.c
+    pool = select(cand)
+    if part.threshold is not None:
+        # Whoever cannot reach the threshold is out already: prices are looked up for the others only.
+        pool = pool.where(c.upper >= part.threshold - 2 * MARGIN)
+    pool = pool.order_by(c.upper.desc(), c.id).limit(part.pool + 1).subquery("pool")
+    p = pool.c
+    keys = rate_keys(brief) if needs_prices(brief) else []
+    priced = select(
+        pool,
+        *[rate_price_sql(p, key).label(f"price_{i}") for i, key in enumerate(keys)],
+        func.count().over().label("pool_size"),
+        func.min(p.upper).over().label("pool_floor"),
+    ).subquery("priced")
+    q = priced.c
+    prices = [q[f"price_{i}"] for i in range(len(keys))]
+    if keys:
+        # The exact total: the upper bound less what the rate card takes off the best budget term.
+        cash = cash_fit_sql(brief, dict(zip(keys, prices, strict=True)))
+        shortfall = budget_sql(brief, literal(1.0), q.accepts_in_kind) - budget_sql(
+            brief, cash, q.accepts_in_kind
+        )
+        score = (q.upper - q.penalty * (rules.WEIGHTS["budget"] * shortfall)).label("score")
+    else:
+        score = q.upper.label("score")  # no rate card read: the bound is the total
+    top = select(priced, score).order_by(score.desc(), q.id).limit(part.scored + 1).subquery("top")
+    t = top.c
+    statement = (
+        select(top, P.display_name, P.followers)
+        .join(P, and_(P.tenant_id == t.tenant_id, P.id == t.id))
+        .order_by(t.score.desc(), t.id)
     )
-    if is_postgres():
-        # JIT compiling this one-off expression costs more (~50 ms) than it saves.
-        db.session.execute(text("SET LOCAL jit = off"))
-    return list(db.session.execute(stmt).all())
+    return statement, keys
+
+
+def _run(
+    campaign: Campaign,
+    brief: rules.BriefFeatures,
+    search: _Search,
+    part: _Part,
+    found: dict[Hashable, rules.MatchScore],
+    k: int,
+    shared: _Shared,
+) -> None:
+    """Run a part's statement, update the bounds, and score its candidates exactly into `found`:
+    best SQL score first, until the next one cannot reach the k-th score (its SQL score is an
+    upper bound of its exact score), which then bounds the rest."""
+    statement, keys = _statement(campaign, search, part, shared)
+    rows = db.session.execute(statement).all()
+    part.ran = True
+    if part.walk and len(search.parts) > 1:
+        pass  # walked again (a larger pool): the same profiles, and the range already covers the rest
+    elif part.walk:
+        if not rows or rows[0].read <= search.walk:
+            search.unread = -math.inf  # the walk read every profile of the group
+        else:
+            best = max(search.group.best_dynamic(True), search.group.best_dynamic(False))
+            search.unread = best + rows[0].last_static
+            search.cursor = (rows[0].last_static, rows[0].last_in_kind, rows[0].last_id)
+    else:
+        search.unread = -math.inf if part.threshold is None else part.threshold - 2 * MARGIN
+    part.outside = rows[0].pool_floor if rows and rows[0].pool_size > part.pool else -math.inf
+    part.inside = -math.inf
+    tops = sorted(s.total for s in found.values())[-k:] if k else []  # the k best totals, ascending
+    for index, r in enumerate(rows):
+        kth = tops[0] if k and len(tops) == k else -math.inf
+        if index == part.scored or r.score < kth - MARGIN:
+            part.inside = r.score
+            break
+        if r.id in found:
+            continue
+        score = rules.score_candidate(
+            rules.CandidateFeatures(
+                influencer_id=r.id,
+                display_name=r.display_name,
+                niches=r.niches,
+                tier=r.tier,
+                engagement_rate=r.engagement_rate,
+                audience_countries=r.audience_countries or {},
+                fraud_risk=r.fraud_risk,
+                # The lines the brief reads: all that the budget term looks up.
+                rate_card={
+                    key: getattr(r, f"price_{i}")
+                    for i, key in enumerate(keys)
+                    if getattr(r, f"price_{i}") is not None
+                },
+                accepts_in_kind=r.accepts_in_kind,
+                rating=r.rating_avg,
+                rating_count=r.rating_count,
+                verified=r.verified,
+                followers=r.followers,
+            ),
+            brief,
+        )
+        found[r.id] = score
+        if k:
+            bisect.insort(tops, score.total)
+            del tops[:-k]
 
 
 def _rate_cards(profile_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[tuple[str, str, bool], int]]:
@@ -196,55 +586,74 @@ def _rate_cards(profile_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[tuple[str,
     return cards
 
 
-def compute_matches(campaign: Campaign, k: int) -> tuple[list[rules.MatchScore], dict[str, Any]]:
+def compute_matches(
+    campaign: Campaign, k: int, *, walk: int = WALK, pools: tuple[int, ...] = POOLS
+) -> tuple[list[rules.MatchScore], dict[str, Any]]:
     """The top k exact scores for a campaign, and figures about the run.
 
-    The pool of candidates ranked by the SQL upper bound grows until the k-th exact score is at least
-    the upper bound of the best candidate left out (then no one left out can beat it), or until
-    every candidate has been scored.
+    Each group is walked first; when the k-th score found cannot yet beat what the walk did not
+    read, the range after the walk that could still reach it is searched; a statement's pool grows
+    while its floor could beat the k-th score, and the candidates it hands to Python while the next
+    one could. Groups are searched in turn while their bound could beat the k-th score; the search
+    stops when none can (`exact`) or when the largest pool is spent. `walk` and `pools` are the
+    sizes above (smaller ones make tests walk every path on a few profiles).
     """
     started = time.perf_counter()
     brief = brief_of(campaign)
-    first = max(5 * k, POOLS[0])
-    for pool in [first, *(p for p in POOLS if p > first)]:
-        rows = _candidates(campaign, pool)
-        overflow = rows[pool] if len(rows) > pool else None
-        rows = rows[:pool]
-        scored = _score(rows, brief, k)
-        exact = overflow is None or (len(scored) == k and scored[-1].total >= overflow.upper - 1e-9)
-        if exact:
+    k = max(k, 0)
+    first = max(pools[0], k)
+    sizes = [first, *(p for p in pools if p > first)]
+    searches = [
+        _Search(group, max(walk, k), [_Part(True, sizes[0], k + EXTRA)]) for group in _groups(campaign)
+    ]
+    found: dict[Hashable, rules.MatchScore] = {}
+    if is_postgres():
+        # For the rest of the transaction, in one round trip.
+        db.session.execute(
+            select(*(func.set_config(name, value, True) for name, value in SESSION_SETTINGS.items()))
+        )
+    excluded = _excluded_ids(campaign)
+    shared: dict[str, _Shared] = {}
+    statements, exact = 0, True
+    while True:
+        ranked = sorted(found.values(), key=lambda s: (-s.total, str(s.influencer_id)))
+        top = ranked[:k]
+        kth = top[-1].total if k and len(top) == k else -math.inf
+        waiting = [s for s in searches if not kth >= s.bound + MARGIN]
+        if k == 0 or not waiting:
             break
-    return scored, {
-        "candidates_scored": len(rows),
+        search = waiting[0]
+        part = search.parts[0]
+        if search.ran:
+            part = max(search.parts, key=lambda p: max(p.outside, p.inside))
+            if search.unread > max(part.outside, part.inside):
+                # What the walk did not read (the range leaves out only what cannot reach kth).
+                part = _Part(False, sizes[0], k + EXTRA, kth if kth > -math.inf else None, search.cursor)
+                search.parts.append(part)
+            elif part.inside >= part.outside:
+                part.scored = min(4 * part.scored, part.pool + 1)
+            elif part.pool < sizes[-1]:
+                part.pool = next(p for p in sizes if p > part.pool)
+            else:
+                exact = False
+                break
+            if part.threshold is not None and kth > part.threshold:
+                part.threshold = kth
+        if search.group.name not in shared:
+            shared[search.group.name] = _Shared.of(campaign, search.group, excluded)
+        _run(campaign, brief, search, part, found, k, shared[search.group.name])
+        statements += 1
+    ran = [p for s in searches for p in s.parts if p.ran]
+    return top, {
+        "candidates_scored": len(found),
+        "statements": statements,
+        "groups_searched": [s.group.name for s in searches if s.ran],
+        "range_searched": any(not p.walk for p in ran),
+        "largest_pool": max((p.pool for p in ran), default=0),
+        "thresholds": [round(p.threshold, 6) for p in ran if p.threshold is not None],
         "exact": exact,
         "seconds": round(time.perf_counter() - started, 4),
     }
-
-
-def _score(rows: list[Any], brief: rules.BriefFeatures, k: int) -> list[rules.MatchScore]:
-    cards = _rate_cards([r.id for r in rows])
-    return rules.rank(
-        (
-            rules.CandidateFeatures(
-                influencer_id=r.id,
-                display_name=r.display_name,
-                niches=r.niches,
-                tier=r.tier,
-                engagement_rate=r.engagement_rate,
-                audience_countries=r.audience_countries or {},
-                fraud_risk=r.fraud_risk,
-                rate_card=cards[r.id],
-                accepts_in_kind=r.accepts_in_kind,
-                rating=r.rating_avg,
-                rating_count=r.rating_count,
-                verified=r.verified,
-                followers=r.followers,
-            )
-            for r in rows
-        ),
-        brief,
-        k,
-    )
 
 
 def run_matching(campaign_id: uuid.UUID) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Select, and_, or_, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from marketplace.errors import ValidationFailed
@@ -92,8 +92,19 @@ def decode_cursor(cursor: str, order: list[SortKey]) -> list[Any]:
         ) from None
 
 
-def _after(order: list[SortKey], values: list[Any]) -> ColumnElement[bool]:
-    """Rows strictly after `values` in the given order: (a > x) or (a = x and b > y) ..."""
+def after(order: list[SortKey], values: list[Any]) -> ColumnElement[bool]:
+    """Rows strictly after `values` in the given order.
+
+    When every key runs the same way (the usual case: the id follows its key's direction), this is
+    one row comparison, `(a, b) < (x, y)`, which a B-tree index on (a, b) (after equality columns)
+    starts its scan at: a deep page costs what the first does. Otherwise the expanded form
+    (a > x) or (a = x and b > y) ... The keys are never NULL (see SortKey), so the two agree.
+    """
+    directions = {key.descending for key in order}
+    if len(order) > 1 and len(directions) == 1:
+        keys = tuple_(*[key.expression for key in order])
+        bound = tuple_(*values)
+        return keys < bound if order[0].descending else keys > bound
     clauses = []
     for index, key in enumerate(order):
         equal_prefix = [order[i].expression == values[i] for i in range(index)]
@@ -122,7 +133,7 @@ def paginate(
     keys = [k if isinstance(k, SortKey) else SortKey.column(k[0], k[1]) for k in order]
     limit = min(max(limit or DEFAULT_LIMIT, 1), MAX_LIMIT)
     if cursor:
-        stmt = stmt.where(_after(keys, decode_cursor(cursor, keys)))
+        stmt = stmt.where(after(keys, decode_cursor(cursor, keys)))
     stmt = stmt.order_by(*[k.expression.desc() if k.descending else k.expression.asc() for k in keys])
     result = db.session.execute(stmt.limit(limit + 1))
     rows = list(result.scalars() if scalars else result.all())

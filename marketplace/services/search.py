@@ -1,120 +1,274 @@
 """Discovery search over influencer profiles: filters, sorts and keyset pagination.
 
 Every filter maps to an index on PostgreSQL (docs/search.md explains which).
+
+The hottest read of the API (docs/PERFORMANCE.md), so it runs without the ORM: one Core SELECT of
+only the columns a result shows (and its sort keys), on the session's connection and transaction.
+The tenancy hook rewrites ORM statements only, so this one states `tenant_id = :tenant_id` itself
+(and the join to `users` and the rate lines stay within the tenant); row-level security applies to
+it like to any statement. On PostgreSQL the statement of each combination of filters and sort is
+built once per process with bound parameters, so a search costs its parameters, not the building,
+hashing and compiling of a statement (SQLAlchemy's own statement cache still needs the first two).
 """
 
 from __future__ import annotations
 
+import threading
+import uuid
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal, literal_column, select
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal_column,
+    select,
+    type_coerce,
+)
+from sqlalchemy.types import NullType
 
 from marketplace.domain import niches as niche_rules
 from marketplace.errors import Forbidden
+from marketplace.extensions import db
 from marketplace.models import InfluencerProfile, RatePrice, User
-from marketplace.services.pagination import Page, SortKey, paginate
-from marketplace.services.search_sql import array_overlaps, text_matches, text_rank
+from marketplace.services.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    Page,
+    SortKey,
+    after,
+    decode_cursor,
+    encode_cursor,
+)
+from marketplace.services.search_sql import array_overlaps, is_postgres, text_matches, text_rank
+from marketplace.tenancy import current_tenant_id, sync_session_tenant
 
-P = InfluencerProfile
+P = InfluencerProfile.__table__
+U = User.__table__
+R = RatePrice.__table__
 UNRATED = "CAST(-1.0 AS DOUBLE PRECISION)"  # unrated profiles sort below every rating
+# What a result shows (ProfileSummarySchema): API name, column. Rows carry these first, in this order,
+# then rate_minor, then the sort's own key when it is not one of them (created_at, rank).
+SUMMARY = (
+    ("id", P.c.id),
+    ("display_name", P.c.display_name),
+    ("country", P.c.country),
+    ("languages", P.c.languages),
+    ("niches", P.c.niches),
+    ("platforms", P.c.platforms),
+    ("followers", P.c.followers),
+    ("tier", P.c.tier),
+    ("engagement_rate", P.c.engagement_rate),
+    ("verified", P.c.verified),
+    ("rating", P.c.rating_avg),
+    ("fraud_risk", P.c.fraud_risk),
+)
+NAMES = (*(name for name, _ in SUMMARY), "rate_minor")
+_ID, _FOLLOWERS, _ENGAGEMENT, _RATING = 0, 6, 8, 10
+_RATE = len(SUMMARY)
+_EXTRA = _RATE + 1
+_STRINGS = ARRAY(String(40))
+_ARRAYS = frozenset({"languages", "niches", "platforms"})
+_statements: dict[tuple[Any, ...], tuple[Any, list[SortKey]]] = {}
+_statements_lock = threading.Lock()
+
+
+def search_influencers(viewer: User, args: dict[str, Any]) -> Page:
+    """Brands and admins search the tenant's listed influencers.
+
+    Items are dicts with ProfileSummarySchema's keys (id a UUID), in the order of the sort.
+    """
+    if viewer.role not in ("brand", "admin"):
+        raise Forbidden("Only brands and admins search influencers.")
+    params = _parameters(args)
+    stmt, order = _statement(args, params)
+    cursor = args.get("cursor")
+    if cursor:
+        for index, value in enumerate(decode_cursor(cursor, order)):
+            params[f"after_{index}"] = value
+    limit = min(max(args.get("limit") or DEFAULT_LIMIT, 1), MAX_LIMIT)
+    params["page_limit"] = limit + 1
+    sync_session_tenant(db.session)
+    rows = db.session.connection().execute(stmt, params).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor([key.value_of(rows[-1]) for key in order])
+    names = NAMES
+    return Page(items=[dict(zip(names, row, strict=False)) for row in rows], next_cursor=next_cursor)
+
+
+def _parameters(args: dict[str, Any]) -> dict[str, Any]:
+    """The bound values of a search (those its statement uses; extra ones are ignored)."""
+    params: dict[str, Any] = {"tenant_id": current_tenant_id()}
+    if args.get("niche"):
+        wanted = niche_rules.expand(args["niche"]) if args.get("related") else set(args["niche"])
+        params["niche"] = sorted(wanted)
+    for name in ("country", "language", "platform", "tier", "q", "rate_platform"):
+        if args.get(name):
+            params[name] = args[name]
+    for name in ("min_followers", "max_followers", "min_engagement", "max_engagement", "max_rate"):
+        if args.get(name) is not None:
+            params[name] = args[name]
+    if args.get("deliverable"):
+        params["deliverable"] = args["deliverable"]
+        params["content_creation"] = bool(args["content_creation"] and args["deliverable"] != "share")
+    return params
+
+
+def _shape(args: dict[str, Any]) -> tuple[Any, ...]:
+    """What decides the statement's text: which filters are present, the sort, a cursor or not."""
+    return (
+        *(bool(args.get(name)) for name in ("niche", "country", "language", "platform", "tier", "q")),
+        *(
+            args.get(name) is not None
+            for name in ("min_followers", "max_followers", "min_engagement", "max_engagement", "max_rate")
+        ),
+        args.get("verified"),
+        bool(args.get("deliverable")),
+        bool(args.get("rate_platform")),
+        args["sort"],
+        bool(args.get("cursor")),
+    )
+
+
+def _statement(args: dict[str, Any], params: dict[str, Any]) -> tuple[Any, list[SortKey]]:
+    """The SELECT of this search and its sort keys; on PostgreSQL built once per shape and kept."""
+    if not is_postgres():
+        return _build(args, params, postgres=False)
+    shape = _shape(args)
+    found = _statements.get(shape)
+    if found is None:
+        found = _build(args, params, postgres=True)
+        with _statements_lock:
+            _statements.setdefault(shape, found)
+    return found
+
+
+def _overlaps(column: Any, name: str, params: dict[str, Any], postgres: bool) -> Any:
+    """`column` (a StringList) shares a value with the list bound as `name` (search_sql.array_overlaps)."""
+    if postgres:
+        return column.op("&&")(cast(bindparam(name, type_=_STRINGS), _STRINGS))
+    return array_overlaps(column, params[name])
 
 
 def _rate_clauses(args: dict[str, Any]) -> list[Any]:
     clauses = [
-        RatePrice.tenant_id == P.tenant_id,
-        RatePrice.profile_id == P.id,
-        RatePrice.deliverable == args["deliverable"],
-        RatePrice.content_creation == (args["content_creation"] and args["deliverable"] != "share"),
+        R.c.tenant_id == bindparam("tenant_id", type_=R.c.tenant_id.type),
+        R.c.tenant_id == P.c.tenant_id,
+        R.c.profile_id == P.c.id,
+        R.c.deliverable == bindparam("deliverable", type_=String()),
+        R.c.content_creation == bindparam("content_creation"),
     ]
     if args.get("rate_platform"):
-        clauses.append(RatePrice.platform == args["rate_platform"])
+        clauses.append(R.c.platform == bindparam("rate_platform", type_=String()))
     return clauses
 
 
-def search_influencers(viewer: User, args: dict[str, Any]) -> Page:
-    """Brands and admins search the tenant's listed influencers."""
-    if viewer.role not in ("brand", "admin"):
-        raise Forbidden("Only brands and admins search influencers.")
-    rate = None
-    stmt = select(P).join(User, and_(User.tenant_id == P.tenant_id, User.id == P.user_id))
-    stmt = stmt.where(User.suspended_at.is_(None))
-    if args.get("niche"):
-        wanted = niche_rules.expand(args["niche"]) if args.get("related") else set(args["niche"])
-        stmt = stmt.where(array_overlaps(P.niches, sorted(wanted)))
+def _build(args: dict[str, Any], params: dict[str, Any], *, postgres: bool) -> tuple[Any, list[SortKey]]:
+    """Build the statement of a search, every value a bound parameter named like its argument."""
+    joined: Any = P
+    # The tenant, stated for each table (the tenancy hook rewrites ORM statements only).
+    tenant = bindparam("tenant_id", type_=P.c.tenant_id.type)
+    # Suspended users' profiles are left out as a NOT IN of that small set (the partial index
+    # ix_users_tenant_suspended), which PostgreSQL hashes once, rather than a join that looks every
+    # candidate's user up; every profile has its user (foreign key), so the two are the same.
+    suspended = select(U.c.id).where(U.c.tenant_id == tenant, U.c.suspended_at.is_not(None))
+    where: list[Any] = [P.c.tenant_id == tenant, P.c.user_id.not_in(suspended)]
+    for name, column in (("niche", P.c.niches), ("language", P.c.languages), ("platform", P.c.platforms)):
+        if args.get(name):
+            where.append(_overlaps(column, name, params, postgres))
     if args.get("country"):
-        stmt = stmt.where(P.country.in_(args["country"]))
-    if args.get("language"):
-        stmt = stmt.where(array_overlaps(P.languages, args["language"]))
-    if args.get("platform"):
-        stmt = stmt.where(array_overlaps(P.platforms, args["platform"]))
+        where.append(P.c.country.in_(bindparam("country", expanding=True)))
     if args.get("tier"):
-        stmt = stmt.where(P.tier.in_(args["tier"]))
-    if args.get("min_followers") is not None:
-        stmt = stmt.where(P.followers >= args["min_followers"])
-    if args.get("max_followers") is not None:
-        stmt = stmt.where(P.followers <= args["max_followers"])
-    if args.get("min_engagement") is not None:
-        stmt = stmt.where(P.engagement_rate >= args["min_engagement"])
-    if args.get("max_engagement") is not None:
-        stmt = stmt.where(P.engagement_rate <= args["max_engagement"])
+        where.append(P.c.tier.in_(bindparam("tier", expanding=True)))
+    for name, column, above in (
+        ("min_followers", P.c.followers, True),
+        ("max_followers", P.c.followers, False),
+        ("min_engagement", P.c.engagement_rate, True),
+        ("max_engagement", P.c.engagement_rate, False),
+    ):
+        if args.get(name) is not None:
+            value = bindparam(name, type_=column.type)
+            where.append(column >= value if above else column <= value)
     if args.get("verified") is not None:
-        stmt = stmt.where(P.verified.is_(args["verified"]))
+        where.append(P.c.verified.is_(args["verified"]))
+    query = bindparam("q", type_=String()) if postgres else params.get("q")
     if args.get("q"):
-        stmt = stmt.where(text_matches(P.search_text, args["q"]))
+        where.append(text_matches(P.c.search_text, query))
+
+    rate: Any
     if args["sort"] in ("rate", "-rate"):
         # Sorting by a price: walk the rate card index in price order and join the profiles (one line
         # per profile, since platform, deliverable and creation are all fixed).
-        rate = RatePrice.price_minor
-        stmt = stmt.join(RatePrice, and_(*_rate_clauses(args)))
+        rate = R.c.price_minor
+        joined = joined.join(R, and_(*_rate_clauses(args)))
         if args.get("max_rate") is not None:
-            stmt = stmt.where(RatePrice.price_minor <= args["max_rate"])
-        stmt = stmt.add_columns(RatePrice.price_minor.label("rate_minor"))
+            where.append(R.c.price_minor <= bindparam("max_rate", type_=Integer()))
     elif args.get("deliverable"):
-        rate = select(func.min(RatePrice.price_minor)).where(*_rate_clauses(args)).scalar_subquery()
+        rate = select(func.min(R.c.price_minor)).where(*_rate_clauses(args)).scalar_subquery()
         if args.get("max_rate") is not None:
-            line = [*_rate_clauses(args)]
-            if args.get("max_rate") is not None:
-                line.append(RatePrice.price_minor <= args["max_rate"])
-            stmt = stmt.where(exists().where(*line))
-        stmt = stmt.add_columns(rate.label("rate_minor"))
+            line = [*_rate_clauses(args), R.c.price_minor <= bindparam("max_rate", type_=Integer())]
+            where.append(exists().where(*line))
     else:
-        stmt = stmt.add_columns(literal(None).label("rate_minor"))
+        rate = None
 
-    if args["sort"] == "relevance" and args.get("q"):
-        stmt = stmt.add_columns(text_rank(P.search_text, args["q"]).label("rank"))
-    order = _order(args, rate)
-    page = paginate(stmt, order, args.get("cursor"), args.get("limit"), scalars=False)
-    page.items = [_summary(row) for row in page.items]
-    return page
+    if postgres:
+        # psycopg returns text[] as lists of str already: skip SQLAlchemy's per-item ARRAY processing.
+        columns: list[Any] = [
+            type_coerce(column, NullType()).label(column.name) if column.name in _ARRAYS else column
+            for _, column in SUMMARY
+        ]
+    else:
+        columns = [column for _, column in SUMMARY]
+    columns.append(rate.label("rate_minor") if rate is not None else cast(None, Integer).label("rate_minor"))
+    order = _order(args, rate, query)
+    if args["sort"] == "newest":
+        columns.append(P.c.created_at)
+    elif args["sort"] == "relevance" and args.get("q"):
+        columns.append(text_rank(P.c.search_text, query).label("rank"))
+    stmt = select(*columns).select_from(joined).where(*where)
+    if args.get("cursor"):
+        stmt = stmt.where(_after(order))
+    stmt = stmt.order_by(*[k.expression.desc() if k.descending else k.expression.asc() for k in order])
+    return stmt.limit(bindparam("page_limit", type_=Integer())), order
 
 
-def _summary(row: Any) -> dict[str, Any]:
-    profile = row[0]
-    return {**{c.key: getattr(profile, c.key) for c in P.__table__.columns}, "rate_minor": row.rate_minor}
+def _after(order: list[SortKey]) -> Any:
+    """Rows strictly after the cursor's values (bound as after_0, after_1...) in the order."""
+    return after(order, [bindparam(f"after_{i}", type_=key.expression.type) for i, key in enumerate(order)])
 
 
-def _order(args: dict[str, Any], rate: Any) -> list[SortKey]:
+def _order(args: dict[str, Any], rate: Any, query: Any) -> list[SortKey]:
     sort = args["sort"]
     descending = sort.startswith("-") or sort in ("relevance", "newest")
     name = sort.lstrip("-")
-    id_key = SortKey(P.id, True, lambda row: row[0].id, P.id.type.python_type)
+    id_type = uuid.UUID
     if name == "relevance" and args.get("q"):
-        return [SortKey(text_rank(P.search_text, args["q"]), True, lambda row: row.rank, float), id_key]
+        return [
+            SortKey(text_rank(P.c.search_text, query), True, lambda row: row[_EXTRA], float),
+            SortKey(P.c.id, True, lambda row: row[_ID], id_type),
+        ]
     if name in ("relevance", "engagement"):
-        key = SortKey(P.engagement_rate, descending, lambda row: row[0].engagement_rate, float)
+        key = SortKey(P.c.engagement_rate, descending, lambda row: row[_ENGAGEMENT], float)
     elif name == "followers":
-        key = SortKey(P.followers, descending, lambda row: row[0].followers, int)
+        key = SortKey(P.c.followers, descending, lambda row: row[_FOLLOWERS], int)
     elif name == "rating":
         # Written exactly as the expression index ix_influencer_profiles_tenant_rating, so it serves the sort.
-        rating = func.coalesce(P.rating_avg, literal_column(UNRATED))
+        rating = func.coalesce(P.c.rating_avg, literal_column(UNRATED))
         key = SortKey(
             rating,
             descending,
-            lambda row: row[0].rating_avg if row[0].rating_avg is not None else -1.0,
+            lambda row: row[_RATING] if row[_RATING] is not None else -1.0,
             float,
         )
     elif name == "rate":
-        key = SortKey(rate, descending, lambda row: row.rate_minor, int)
+        key = SortKey(rate, descending, lambda row: row[_RATE], int)
     else:  # newest
-        key = SortKey(P.created_at, True, lambda row: row[0].created_at, P.created_at.type.python_type)
-    return [key, SortKey(P.id, descending, lambda row: row[0].id, P.id.type.python_type)]
+        key = SortKey(P.c.created_at, True, lambda row: row[_EXTRA], P.c.created_at.type.python_type)
+    return [key, SortKey(P.c.id, descending, lambda row: row[_ID], id_type)]

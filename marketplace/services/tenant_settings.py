@@ -99,7 +99,13 @@ def update_tenant_settings(
     tenant: Tenant, values: dict[str, Any], actor: User | None = None
 ) -> SettingsChange:
     """Apply validated settings; secrets are encrypted, and the Stripe account may only change when no
-    money of this tenant is held or moving on the current one."""
+    money of this tenant is held or moving on the current one.
+
+    The row is read again under a lock: `tenant` may be the request's cached copy (rowcache), and two
+    changes at once apply one after the other.
+    """
+    locked = select(Tenant).where(Tenant.id == tenant.id).with_for_update()
+    tenant = db.session.execute(locked.execution_options(populate_existing=True)).scalar_one()
     before = settings_snapshot(tenant)
     if "tier_thresholds" in values:
         tiers = {**tenant.tier_thresholds, **values["tier_thresholds"]}

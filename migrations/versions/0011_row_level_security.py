@@ -22,8 +22,8 @@ PostgreSQL only (SQLite, the embedded default, relies on the application layer).
 
 Index use under the policies: PostgreSQL evaluates a query's own conditions after the policy's
 unless their operators are LEAKPROOF, and only leakproof conditions may drive an index scan. The
-array operators behind the niche/platform/language filters (`&&`, `@>`) and full-text `@@` are not
-marked so, which would leave their GIN indexes unused for the app's role. They cannot leak row
+array operators behind the niche/platform/language filters (`&&`, `@>`), full-text `@@` and the
+`to_tsvector` of the free-text index are not marked so, which would leave their GIN indexes unused for the app's role. They cannot leak row
 values (their only errors depend on types, not data), so a superuser marks them LEAKPROOF: this
 migration does when it runs as a superuser, otherwise the operator runs LEAKPROOF_SQL once per
 database (docs/tenancy.md; tests/conftest.py does, as the superuser).
@@ -35,7 +35,7 @@ app role (tests/security/test_row_level_security.py fails otherwise).
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
@@ -46,6 +46,7 @@ LEAKPROOF_FUNCTIONS = (
     "arrayoverlap(anyarray, anyarray)",
     "arraycontains(anyarray, anyarray)",
     "ts_match_vq(tsvector, tsquery)",
+    "to_tsvector(regconfig, text)",  # the free-text index's expression, computed from the row
 )
 LEAKPROOF_SQL = "; ".join(f"ALTER FUNCTION {f} LEAKPROOF" for f in LEAKPROOF_FUNCTIONS)
 TENANT_EXPRESSION = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid"

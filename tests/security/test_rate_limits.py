@@ -7,7 +7,9 @@ from contextlib import contextmanager
 
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_limiter.util import get_qualified_name
 
+from marketplace.extensions import MUTATING_METHODS, limiter
 from tests.factories import Caller, make_brand, make_caller, make_tenant
 
 PROBLEM = "application/problem+json"
@@ -77,3 +79,21 @@ def test_the_budget_is_per_tenant_and_stripe_webhooks_are_exempt(app: Flask, cli
     assert alpha_statuses == [201, 201, 201, 429]
     assert beta_status == 201
     assert {answer.status_code for answer in webhooks} == {400}, "refused for the signature, never for a rate"
+
+
+def test_routes_with_their_own_limit_take_writes_only(app: Flask, client: FlaskClient) -> None:
+    """Reads skip the limiter (extensions.limiter's request filter): that holds while every route limit is on
+    a route that accepts mutating methods only, and reads are never throttled however low the budget."""
+    limited = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            name = get_qualified_name(app.view_functions[rule.endpoint])
+            if limiter.limit_manager.decorated_limits(name):
+                limited.append(rule.rule)
+                assert rule.methods is not None
+                assert set(rule.methods) - {"HEAD", "OPTIONS"} <= MUTATING_METHODS, rule.rule
+    assert "/api/v1/auth/login" in limited
+    make_tenant(app, "alpha")
+    brand = make_caller(app, client, "alpha", role="brand")
+    with mutation_limit(app, "1/minute"):
+        assert all(brand.get("/api/v1/influencers").status_code == 200 for _ in range(3))

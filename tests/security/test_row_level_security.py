@@ -260,7 +260,8 @@ def test_the_search_indexes_still_serve_the_app_role(app: Flask) -> None:
             "SELECT bool_and(proleakproof) FROM pg_proc WHERE oid IN ("
             " 'arrayoverlap(anyarray, anyarray)'::regprocedure,"
             " 'arraycontains(anyarray, anyarray)'::regprocedure,"
-            " 'ts_match_vq(tsvector, tsquery)'::regprocedure)"
+            " 'ts_match_vq(tsvector, tsquery)'::regprocedure,"
+            " 'to_tsvector(regconfig, text)'::regprocedure)"
         ).fetchone()[0]
     assert leakproof is True
     with _as_app(tenant.id) as conn:
@@ -269,6 +270,10 @@ def test_the_search_indexes_still_serve_the_app_role(app: Flask) -> None:
             ("niches && '{no-such-niche}'", "ix_influencer_profiles_niches"),
             ("platforms && '{no-such-platform}'", "ix_influencer_profiles_platforms"),
             ("languages @> '{zz}'", "ix_influencer_profiles_languages"),
+            (
+                "to_tsvector('simple', search_text) @@ plainto_tsquery('simple', 'zzqx')",
+                "ix_influencer_profiles_search",
+            ),
         ):
             plan = "\n".join(
                 row[0]

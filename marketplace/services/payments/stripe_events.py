@@ -8,15 +8,17 @@ object (tenant_id), else from our rows that name the object's Stripe id.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Text, bindparam, cast, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
+from marketplace import rowcache
 from marketplace.errors import BadRequest, NotFound
 from marketplace.extensions import db
 from marketplace.models import Payment, PayoutAccount, Refund, StripeEvent, Tenant, Transfer
@@ -34,16 +36,22 @@ PROCESS_JOB = "workers.jobs.payments.process_stripe_event"
 PLATFORM_SCOPE = "platform"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Receipt:
     """What the webhook endpoint answers: the recorded event and whether it was a repeat."""
 
-    event: StripeEvent
+    event_id: uuid.UUID  # our row's id
+    stripe_event_id: str
     duplicate: bool
 
 
 def receive_event(payload: bytes, signature: str | None, tenant_slug: str | None = None) -> Receipt:
-    """Verify and record one delivery, then queue its processing; a repeat is acknowledged only."""
+    """Verify and record one delivery, then queue its processing; a repeat is acknowledged only.
+
+    The intake is the busiest write of the API (Stripe delivers in bursts): one INSERT ... ON
+    CONFLICT DO NOTHING RETURNING decides new or repeat in the database's unique index, without
+    ORM objects, and the enqueue is one Redis round trip.
+    """
     scope_tenant: uuid.UUID | None = None
     secret = platform_access().webhook_secret
     if tenant_slug is not None:
@@ -61,45 +69,89 @@ def receive_event(payload: bytes, signature: str | None, tenant_slug: str | None
         raise BadRequest("The Stripe-Signature header does not verify for this endpoint.") from None
     scope = str(scope_tenant) if scope_tenant else PLATFORM_SCOPE
     tenant_id = resolve_tenant(event, scope_tenant)
-    row = StripeEvent(
-        scope=scope,
-        stripe_event_id=event["id"],
-        type=str(event.get("type", ""))[:100],
-        stripe_account=event.get("account"),
-        tenant_id=tenant_id,
-        payload=event,
-        status="received" if tenant_id else "ignored",
-        outcome=None if tenant_id else "no tenant of this endpoint owns it",
-        processed_at=None if tenant_id else utcnow(),
-    )
-    db.session.add(row)
-    try:
-        db.session.flush()
-        # Detached with its values loaded, the row is read below without the reload (BEGIN, SELECT,
-        # ROLLBACK) that commit's expiry would cost every delivery.
-        db.session.expunge(row)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        existing = db.session.execute(
-            select(StripeEvent).where(StripeEvent.scope == scope, StripeEvent.stripe_event_id == event["id"])
-        ).scalar_one()
-        if existing.status == "received":  # recorded but maybe never queued (Redis was down): queue again
-            queue_processing(existing)
-        return Receipt(existing, duplicate=True)
-    if tenant_id:
-        queue_processing(row)
-    return Receipt(row, duplicate=False)
+    recorded = _record(scope, event, payload, tenant_id)
+    if recorded.duplicate:
+        if recorded.status == "received":  # recorded but maybe never queued (Redis was down): queue again
+            queue_processing(recorded.id, recorded.tenant_id)
+    elif tenant_id:
+        queue_processing(recorded.id, tenant_id)
+    return Receipt(recorded.id, event["id"], duplicate=recorded.duplicate)
 
 
-def queue_processing(event: StripeEvent) -> None:
+@dataclass(frozen=True)
+class _Recorded:
+    id: uuid.UUID
+    status: str
+    tenant_id: uuid.UUID | None
+    duplicate: bool
+
+
+def _insert_statement(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (scope, stripe_event_id) DO NOTHING RETURNING id, for the dialect."""
+    table = StripeEvent.__table__
+    if dialect == "postgresql":
+        # The payload goes in as the text Stripe signed, cast to jsonb: not serialised again.
+        stmt = postgresql.insert(table).values(
+            payload=cast(bindparam("payload_text", type_=Text()), postgresql.JSONB())
+        )
+    else:
+        stmt = sqlite.insert(table)
+    return stmt.on_conflict_do_nothing(index_elements=["scope", "stripe_event_id"]).returning(table.c.id)
+
+
+_INSERTS = {name: _insert_statement(name) for name in ("postgresql", "sqlite")}
+
+
+def _record(scope: str, event: dict[str, Any], payload: bytes, tenant_id: uuid.UUID | None) -> _Recorded:
+    """Record the event once under (scope, event id); for a repeat, the row recorded first.
+
+    One statement needs no transaction around it: it runs in autocommit, one round trip instead of
+    BEGIN, INSERT and COMMIT (stripe_events is the platform's table, outside row-level security).
+    """
+    now = utcnow()
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "scope": scope,
+        "stripe_event_id": event["id"],
+        "type": str(event.get("type", ""))[:100],
+        "stripe_account": event.get("account"),
+        "tenant_id": tenant_id,
+        "status": "received" if tenant_id else "ignored",
+        "outcome": None if tenant_id else "no tenant of this endpoint owns it",
+        "processed_at": None if tenant_id else now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if db.session.registry.has() and db.session().in_transaction():
+        db.session.commit()  # the tenant lookups of a cache miss: give their connection back first
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        dialect = connection.dialect.name
+        if dialect == "postgresql":
+            try:
+                values["payload_text"] = payload.decode()
+            except UnicodeDecodeError:  # JSON in another Unicode encoding: written from the parsed event
+                values["payload_text"] = json.dumps(event)
+        else:
+            values["payload"] = event
+        new_id = connection.execute(_INSERTS[dialect], values).scalar_one_or_none()
+        if new_id is not None:
+            return _Recorded(new_id, values["status"], tenant_id, duplicate=False)
+        first = connection.execute(
+            select(StripeEvent.id, StripeEvent.status, StripeEvent.tenant_id).where(
+                StripeEvent.scope == scope, StripeEvent.stripe_event_id == event["id"]
+            )
+        ).one()
+        return _Recorded(first.id, first.status, first.tenant_id, duplicate=True)
+
+
+def queue_processing(event_id: uuid.UUID, tenant_id: uuid.UUID | None) -> None:
     """Queue the job that processes a recorded event (processing twice is harmless)."""
     enqueue(
         PROCESS_JOB,
-        f"stripe-event-{event.id}",
+        f"stripe-event-{event_id}",
         PAYMENTS_SPEC,
-        tenant_id=str(event.tenant_id),
-        event_id=str(event.id),
+        tenant_id=str(tenant_id),
+        event_id=str(event_id),
     )
 
 
@@ -113,10 +165,25 @@ def resolve_tenant(event: dict[str, Any], scope_tenant: uuid.UUID | None) -> uui
     claimed = metadata_id(obj, "tenant_id")
     if scope_tenant is not None:
         return None if claimed is not None and claimed != scope_tenant else scope_tenant
-    tenant_id = claimed if claimed is not None and _tenant_exists(claimed) else _tenant_by_stripe_ids(obj)
-    if tenant_id is None or has_own_account(tenant_id):
-        return None  # a tenant on its own Stripe account is served by its own endpoint only
+    if claimed is not None:
+        exists, own_account = _tenant_facts(claimed)
+        if exists:
+            return None if own_account else claimed  # a tenant on its own Stripe account: its endpoint only
+    tenant_id = _tenant_by_stripe_ids(obj)
+    if tenant_id is None or _tenant_facts(tenant_id)[1]:
+        return None
     return tenant_id
+
+
+def _tenant_facts(tenant_id: uuid.UUID) -> tuple[bool, bool]:
+    """Whether the tenant exists and runs on its own Stripe account: per process, under the tenants'
+    version in Redis (marketplace/rowcache.py), so a new tenant or new credentials count at once."""
+
+    def load() -> tuple[bool, bool]:
+        exists = _tenant_exists(tenant_id)
+        return exists, exists and has_own_account(tenant_id)
+
+    return rowcache.tenant_facts(tenant_id, load)
 
 
 def _first_tenant(stmt: Any) -> uuid.UUID | None:

@@ -1,0 +1,123 @@
+"""Pooled database connections: pinged only when they may have died, read-only requests end in COMMIT.
+
+SQLAlchemy's pool_pre_ping costs a round trip (`SELECT 1`) on every checkout, i.e. on every request.
+A connection that was in use a moment ago is alive in all but a crash; one that sat idle in the pool
+may have been closed by PostgreSQL's restart, a failover or a firewall. So only a connection idle for
+more than DB_PING_IDLE_SECONDS is pinged (and replaced when dead, before the request uses it), and
+connections are recycled after 30 minutes (config.flask_config).
+
+A connection that dies under a request nevertheless (PostgreSQL restarted mid-burst) fails that
+request: SQLAlchemy then invalidates the whole pool, so the next requests get fresh connections,
+and the failed one is answered 503 with Retry-After (errors.py) rather than 500.
+
+A request's session is closed at the end of the request, which rolls back what was not committed.
+psycopg forgets every prepared statement of a connection at each ROLLBACK, so the reads that every
+request repeats (the search, the row-level-security tenant setting) would be parsed again each time.
+A transaction that only read (every statement a SELECT, none failed) is therefore ended with COMMIT,
+which for PostgreSQL is the same as ROLLBACK there; anything else (a write, a savepoint, an error,
+pending ORM changes, an exception) is still rolled back by the session's close.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.orm import Session, SessionTransaction
+
+from marketplace.extensions import db
+
+log = logging.getLogger(__name__)
+_IDLE_SINCE = "marketplace_idle_since"
+_WROTE = "marketplace_not_read_only"  # Connection.info: this transaction did more than SELECT
+_CONNECTIONS = "marketplace_connections"  # Session.info: the connections of its transaction
+_SELECT = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+
+
+def install(engine: Engine, idle_seconds: float) -> None:
+    """Ping the engine's connections that were idle for more than `idle_seconds` when checked out."""
+
+    def checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # new, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool drops this connection and checks out another (SQLAlchemy's documented recipe).
+            raise DisconnectionError(f"pooled connection found dead: {exc}") from exc
+
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", checked_out)
+
+
+def _transaction_began(connection: Any) -> None:
+    connection.info[_WROTE] = False
+
+
+def _statement(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+    if not _SELECT.match(statement):
+        connection.info[_WROTE] = True
+
+
+def _failed(context: ExceptionContext) -> None:
+    if context.connection is not None:
+        context.connection.info[_WROTE] = True
+
+
+def _session_began(session: Session, transaction: SessionTransaction, connection: Any) -> None:
+    session.info.setdefault(_CONNECTIONS, []).append(connection)
+
+
+def _session_ended(session: Session, *args: Any) -> None:
+    session.info.pop(_CONNECTIONS, None)
+
+
+def _commit_read_only(exc: BaseException | None) -> None:
+    """teardown_appcontext, before Flask-SQLAlchemy's: COMMIT a transaction that only read."""
+    if exc is not None or not db.session.registry.has():
+        return
+    session = db.session()
+    connections = session.info.get(_CONNECTIONS)
+    if not connections or session.new or session.dirty or session.deleted or not session.is_active:
+        return
+    if any(connection.info.get(_WROTE, True) for connection in connections):
+        return
+    # COMMIT at the driver: nothing is pending, so the session's own commit (flush, events, expiry)
+    # has nothing to do but costs as much as the query; the close that follows finds the driver
+    # connection idle and sends nothing.
+    try:
+        for connection in connections:
+            connection.connection.dbapi_connection.commit()
+    except Exception as error:  # the close that follows rolls back, as it always did
+        log.warning("ending a read-only transaction failed: %s", type(error).__name__)
+
+
+_listening = False
+
+
+def init_app(app: Flask, engine: Engine) -> None:
+    """Install the idle ping (PostgreSQL) and the COMMIT of read-only requests (errors.py answers lost
+    connections 503)."""
+    global _listening
+    if engine.dialect.name == "postgresql":
+        install(engine, app.config["MARKETPLACE"].db_ping_idle_seconds)
+    if not _listening:
+        event.listen(Engine, "begin", _transaction_began)
+        event.listen(Engine, "before_cursor_execute", _statement)
+        event.listen(Engine, "handle_error", _failed)
+        event.listen(Session, "after_begin", _session_began)
+        event.listen(Session, "after_commit", _session_ended)
+        event.listen(Session, "after_rollback", _session_ended)
+        _listening = True
+    # Registered after Flask-SQLAlchemy's teardown, so it runs before it (Flask runs them in reverse).
+    app.teardown_appcontext(_commit_read_only)
