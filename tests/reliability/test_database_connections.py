@@ -3,7 +3,10 @@ idle, a 503 problem (not a 500) for the one request that meets a dead one, then 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import psycopg
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
@@ -14,6 +17,16 @@ from marketplace.config import sqlalchemy_url
 from marketplace.extensions import db
 from tests.conftest import DATABASE_URL
 from tests.factories import make_caller, make_tenant
+
+
+@pytest.fixture(autouse=True)
+def fresh_pool(app: Flask) -> Iterator[None]:
+    """These tests kill the pool's connections: no test, before or after, may inherit a dead one."""
+    with app.app_context():
+        db.engine.dispose()
+    yield
+    with app.app_context():
+        db.engine.dispose()
 
 
 def _terminate_backends(database: str, role: str) -> int:
