@@ -48,7 +48,7 @@ from marketplace.models import Brand, BrandExclusion, BrandMember, Campaign, Cam
 from marketplace.models import InfluencerProfile as P
 from marketplace.services.campaigns import validate_brief
 from marketplace.services.demo_data import demo_password_hash
-from marketplace.services.matching import SESSION_SETTINGS, brief_of, run_matching
+from marketplace.services.matching import SESSION_SETTINGS, brief_of, candidate_features, run_matching
 from marketplace.tenancy import current_tenant, get_or_404, tenant_scope
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "matching.json"
@@ -161,21 +161,7 @@ def naive_top_k(campaign: Campaign, k: int) -> list[rules.MatchScore]:
     platforms, tiers, languages = set(campaign.platforms), set(campaign.wanted_tiers), set(campaign.languages)
     minimum = campaign.min_engagement or 0.0
     candidates = (
-        rules.CandidateFeatures(
-            influencer_id=r.id,
-            display_name=r.display_name,
-            niches=r.niches,
-            tier=r.tier,
-            engagement_rate=r.engagement_rate,
-            audience_countries=r.audience_countries or {},
-            fraud_risk=r.fraud_risk,
-            rate_card=cards.get(r.id, {}),
-            accepts_in_kind=r.accepts_in_kind,
-            rating=r.rating_avg,
-            rating_count=r.rating_count,
-            verified=r.verified,
-            followers=r.followers,
-        )
+        candidate_features(r, cards.get(r.id, {}))
         for r in rows
         if r.suspended_at is None
         and r.id not in excluded

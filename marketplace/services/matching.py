@@ -125,6 +125,25 @@ _READ = (
 )
 
 
+def candidate_features(row: Any, rate_card: dict[tuple[str, str, bool], int]) -> rules.CandidateFeatures:
+    """A profile (ORM object or row with its columns) as domain.matching reads it, with its rate card."""
+    return rules.CandidateFeatures(
+        influencer_id=row.id,
+        display_name=row.display_name,
+        niches=row.niches,
+        tier=row.tier,
+        engagement_rate=row.engagement_rate,
+        audience_countries=row.audience_countries or {},
+        fraud_risk=row.fraud_risk,
+        rate_card=rate_card,
+        accepts_in_kind=row.accepts_in_kind,
+        rating=row.rating_avg,
+        rating_count=row.rating_count,
+        verified=row.verified,
+        followers=row.followers,
+    )
+
+
 def brief_of(campaign: Campaign) -> rules.BriefFeatures:
     """The campaign as matching reads it."""
     return rules.BriefFeatures(
@@ -540,27 +559,14 @@ def _run(
             break
         if r.id in found:
             continue
+        # The lines the brief reads: all that the budget term looks up.
+        card = {
+            key: getattr(r, f"price_{i}")
+            for i, key in enumerate(keys)
+            if getattr(r, f"price_{i}") is not None
+        }
         score = rules.score_candidate(
-            rules.CandidateFeatures(
-                influencer_id=r.id,
-                display_name=r.display_name,
-                niches=r.niches,
-                tier=r.tier,
-                engagement_rate=r.engagement_rate,
-                audience_countries=r.audience_countries or {},
-                fraud_risk=r.fraud_risk,
-                # The lines the brief reads: all that the budget term looks up.
-                rate_card={
-                    key: getattr(r, f"price_{i}")
-                    for i, key in enumerate(keys)
-                    if getattr(r, f"price_{i}") is not None
-                },
-                accepts_in_kind=r.accepts_in_kind,
-                rating=r.rating_avg,
-                rating_count=r.rating_count,
-                verified=r.verified,
-                followers=r.followers,
-            ),
+            candidate_features(r, card),
             brief,
         )
         found[r.id] = score

@@ -158,21 +158,7 @@ def _brief(rng: random.Random, brand_id: uuid.UUID) -> Campaign:
 
 
 def _features(profile: InfluencerProfile, cards: dict[uuid.UUID, dict]) -> rules.CandidateFeatures:
-    return rules.CandidateFeatures(
-        influencer_id=profile.id,
-        display_name=profile.display_name,
-        niches=profile.niches,
-        tier=profile.tier,
-        engagement_rate=profile.engagement_rate,
-        audience_countries=profile.audience_countries or {},
-        fraud_risk=profile.fraud_risk,
-        rate_card=cards.get(profile.id, {}),
-        accepts_in_kind=profile.accepts_in_kind,
-        rating=profile.rating_avg,
-        rating_count=profile.rating_count,
-        verified=profile.verified,
-        followers=profile.followers,
-    )
+    return matching.candidate_features(profile, cards.get(profile.id, {}))
 
 
 def _cards() -> dict[uuid.UUID, dict[tuple[str, str, bool], int]]:
