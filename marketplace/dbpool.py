@@ -25,10 +25,11 @@ import re
 import time
 from typing import Any
 
+import psycopg
 from flask import Flask
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from marketplace.extensions import db
@@ -100,6 +101,41 @@ def _commit_read_only(exc: BaseException | None) -> None:
             connection.connection.dbapi_connection.commit()
     except Exception as error:  # the close that follows rolls back, as it always did
         log.warning("ending a read-only transaction failed: %s", type(error).__name__)
+
+
+def run_autocommit(sql: str, values: dict[str, Any], results: int) -> list[list[tuple[Any, ...]]]:
+    """Send `sql` (statements separated by ';') as one message on a pooled PostgreSQL connection and
+    return the rows of each of its first `results` statements.
+
+    The connection is in autocommit for the call, so PostgreSQL runs the statements of the message as
+    one implicit transaction: one round trip, no BEGIN or COMMIT (a failing statement rolls all back).
+    psycopg's ClientCursor quotes every value (`%(name)s` placeholders). A connection found dead
+    invalidates the pool and raises the DBAPIError that errors.py answers 503, as SQLAlchemy does.
+    """
+    engine = db.engine
+    proxied = engine.raw_connection()  # the pool's checkout, the idle ping included
+    try:
+        driver = proxied.driver_connection
+        driver.autocommit = True
+        try:
+            cursor = psycopg.ClientCursor(driver)
+            cursor.execute(sql, values)
+            rows = [cursor.fetchall()]
+            while len(rows) < results and cursor.nextset():
+                rows.append(cursor.fetchall())
+        finally:
+            if not driver.closed:
+                driver.autocommit = False
+        return rows
+    except psycopg.Error as error:
+        lost = engine.dialect.is_disconnect(error, proxied.dbapi_connection, None)
+        if lost:
+            engine.pool._invalidate(proxied, error)  # what SQLAlchemy does on a disconnect
+        raise DBAPIError.instance(
+            sql, None, error, psycopg.Error, connection_invalidated=lost, dialect=engine.dialect
+        ) from error
+    finally:
+        proxied.close()
 
 
 _listening = False

@@ -170,6 +170,10 @@ def _stamp_tenant_on_flush(session: Session, flush_context: Any, instances: Any)
 # in a tenant, and again whenever the tenant changes inside one (tenant_scope, set_tenant); it
 # vanishes at COMMIT/ROLLBACK, so a pooled connection never carries one tenant into the next.
 _SET_DB_TENANT = text("SELECT set_config('app.tenant_id', :tenant, true)")
+# The same setting as the first statement of a multi-statement message (dbpool.run_autocommit),
+# which PostgreSQL runs as one implicit transaction: the tenant holds for the statements after it.
+TENANT_PARAMETER = "rls_tenant"
+SET_TENANT_SQL = f"SELECT set_config('app.tenant_id', %({TENANT_PARAMETER})s, true)"
 _DB_TENANT_KEY = "marketplace_db_tenant"
 
 

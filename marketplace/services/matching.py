@@ -53,6 +53,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    exists,
     false,
     func,
     insert,
@@ -73,6 +74,7 @@ from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.models import (
     BrandExclusion,
+    BrandMember,
     Campaign,
     CampaignMatch,
     Contract,
@@ -81,7 +83,14 @@ from marketplace.models import (
     RatePrice,
     User,
 )
-from marketplace.services.pagination import Page, SortKey, paginate
+from marketplace.services import one_message
+from marketplace.services.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    SortKey,
+    decode_cursor,
+    encode_cursor,
+)
 from marketplace.services.search_sql import array_overlaps, greatest, is_postgres, json_number, least
 from marketplace.tenancy import current_tenant, get_or_404
 
@@ -705,43 +714,115 @@ def start_matching(user: User, campaign: Campaign) -> Any:
     return start_job(MATCH_JOB, user=user, spec=JobSpec(queue=MATCHING_QUEUE), campaign_id=str(campaign.id))
 
 
-def list_matches(campaign: Campaign, cursor: str | None, limit: int | None) -> Page:
-    """A campaign's stored matches, best first, with the profile's headline figures."""
+# What a match shows (MatchSchema): its own columns, then the influencer's headline figures.
+_MATCH_FIELDS = ("rank", "score", "niche_fit", "contributions", "factor_values", "sentence")
+_INFLUENCER_FIELDS = (
+    "id",
+    "display_name",
+    "country",
+    "niches",
+    "platforms",
+    "followers",
+    "tier",
+    "engagement_rate",
+    "verified",
+    "fraud_risk",
+)
+_MATCH_ORDER = [SortKey(CampaignMatch.rank, False, lambda row: row[0], int)]
+
+
+def match_page(user: User, campaign_id: uuid.UUID, cursor: str | None, limit: int | None) -> dict[str, Any]:
+    """A page of a campaign's stored matches, best first, as MatchSchema documents them (brand members
+    of the campaign's brand and admins; anyone else gets 404 as for a campaign that does not exist).
+
+    On PostgreSQL the viewer check and the page are one message (services/one_message.py): one round
+    trip for the busiest read of a campaign, with row-level security set for both statements.
+    """
+    limit = min(max(limit or DEFAULT_LIMIT, 1), MAX_LIMIT)
+    tenant_id = current_tenant().id
+    params: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "campaign_id": campaign_id,
+        "user_id": user.id,
+        "page_limit": limit + 1,
+    }
+    if cursor:
+        params["after_0"] = decode_cursor(cursor, _MATCH_ORDER)[0]
+    if is_postgres():
+        key = ("campaign-matches", bool(cursor))
+        message = one_message.message(key, _viewer_statement(), _matches_statement(bool(cursor)))
+        viewer, rows = one_message.run(message, params, tenant_id)
+        if not viewer or not (user.role == "admin" or (user.role == "brand" and viewer[0][0])):
+            raise NotFound("No such campaign.")
+    else:
+        require_match_viewer(user, campaign_id)
+        rows = list(db.session.connection().execute(_matches_statement(bool(cursor)), params).all())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor([key.value_of(rows[-1]) for key in _MATCH_ORDER])
+    return {"items": [_match_item(row) for row in rows], "next_cursor": next_cursor}
+
+
+def _viewer_statement() -> Any:
+    """One row when the campaign exists in the tenant: whether the caller is a member of its brand."""
+    campaigns, members = Campaign.__table__, BrandMember.__table__
+    tenant = bindparam("tenant_id", type_=campaigns.c.tenant_id.type)
+    member = exists().where(
+        members.c.tenant_id == tenant,
+        members.c.brand_id == campaigns.c.brand_id,
+        members.c.user_id == bindparam("user_id", type_=members.c.user_id.type),
+    )
+    return select(member).where(
+        campaigns.c.tenant_id == tenant,
+        campaigns.c.id == bindparam("campaign_id", type_=campaigns.c.id.type),
+    )
+
+
+def _matches_statement(after_cursor: bool) -> Any:
+    """A page of the campaign's matches joined with their profiles, in rank order (the tenant stated)."""
+    matches, profiles = CampaignMatch.__table__, InfluencerProfile.__table__
+    tenant = bindparam("tenant_id", type_=matches.c.tenant_id.type)
+    columns = [
+        *[matches.c[name] for name in _MATCH_FIELDS],
+        *[profiles.c[name] for name in _INFLUENCER_FIELDS],
+    ]
+    joined = matches.join(
+        profiles, and_(profiles.c.tenant_id == matches.c.tenant_id, profiles.c.id == matches.c.profile_id)
+    )
     stmt = (
-        select(CampaignMatch, P)
-        .join(P, and_(P.tenant_id == CampaignMatch.tenant_id, P.id == CampaignMatch.profile_id))
-        .where(CampaignMatch.campaign_id == campaign.id)
+        select(*columns)
+        .select_from(joined)
+        .where(
+            matches.c.tenant_id == tenant,
+            profiles.c.tenant_id == tenant,
+            matches.c.campaign_id == bindparam("campaign_id", type_=matches.c.campaign_id.type),
+        )
     )
-    page = paginate(
-        stmt, [SortKey(CampaignMatch.rank, False, lambda row: row[0].rank, int)], cursor, limit, scalars=False
-    )
-    page.items = [_match_view(m, p) for m, p in page.items]
-    return page
+    if after_cursor:
+        stmt = stmt.where(matches.c.rank > bindparam("after_0", type_=matches.c.rank.type))
+    return stmt.order_by(matches.c.rank).limit(bindparam("page_limit", type_=BigInteger()))
 
 
-def _match_view(match: CampaignMatch, profile: InfluencerProfile) -> dict[str, Any]:
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _match_item(row: Any) -> dict[str, Any]:
+    """One row of _matches_statement as MatchSchema dumps it (numbers as floats, the id as text)."""
+    rank, score, niche_fit, contributions, factor_values, sentence = row[:6]
+    influencer = dict(zip(_INFLUENCER_FIELDS, row[6:], strict=True))
+    influencer["id"] = str(influencer["id"])
+    influencer["engagement_rate"] = _number(influencer["engagement_rate"])
+    influencer["fraud_risk"] = _number(influencer["fraud_risk"])
     return {
-        "rank": match.rank,
-        "score": match.score,
-        "niche_fit": match.niche_fit,
-        "contributions": match.contributions,
-        "values": match.factor_values,
-        "sentence": match.sentence,
-        "influencer": {
-            c: getattr(profile, c)
-            for c in (
-                "id",
-                "display_name",
-                "country",
-                "niches",
-                "platforms",
-                "followers",
-                "tier",
-                "engagement_rate",
-                "verified",
-                "fraud_risk",
-            )
-        },
+        "rank": rank,
+        "score": _number(score),
+        "niche_fit": niche_fit,
+        "contributions": {name: _number(value) for name, value in contributions.items()},
+        "values": {name: _number(value) for name, value in factor_values.items()},
+        "sentence": sentence,
+        "influencer": influencer,
     }
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    any_,
     bindparam,
     cast,
     exists,
@@ -36,6 +37,7 @@ from marketplace.domain import niches as niche_rules
 from marketplace.errors import Forbidden
 from marketplace.extensions import db
 from marketplace.models import InfluencerProfile, RatePrice, User
+from marketplace.services import one_message
 from marketplace.services.pagination import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -86,6 +88,7 @@ def search_influencers(viewer: User, args: dict[str, Any]) -> Page:
     if viewer.role not in ("brand", "admin"):
         raise Forbidden("Only brands and admins search influencers.")
     params = _parameters(args)
+    tenant_id = params["tenant_id"]
     stmt, order = _statement(args, params)
     cursor = args.get("cursor")
     if cursor:
@@ -93,8 +96,13 @@ def search_influencers(viewer: User, args: dict[str, Any]) -> Page:
             params[f"after_{index}"] = value
     limit = min(max(args.get("limit") or DEFAULT_LIMIT, 1), MAX_LIMIT)
     params["page_limit"] = limit + 1
-    sync_session_tenant(db.session)
-    rows = db.session.connection().execute(stmt, params).all()
+    if is_postgres():
+        # One round trip: the row-level-security tenant and the SELECT in one message (one_message.py).
+        message = one_message.message(("search", _shape(args)), stmt)
+        rows: list[Any] = one_message.run(message, params, tenant_id)[0]
+    else:
+        sync_session_tenant(db.session)
+        rows = list(db.session.connection().execute(stmt, params).all())
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -183,10 +191,12 @@ def _build(args: dict[str, Any], params: dict[str, Any], *, postgres: bool) -> t
     for name, column in (("niche", P.c.niches), ("language", P.c.languages), ("platform", P.c.platforms)):
         if args.get(name):
             where.append(_overlaps(column, name, params, postgres))
-    if args.get("country"):
-        where.append(P.c.country.in_(bindparam("country", expanding=True)))
-    if args.get("tier"):
-        where.append(P.c.tier.in_(bindparam("tier", expanding=True)))
+    for name, column in (("country", P.c.country), ("tier", P.c.tier)):
+        if args.get(name):
+            if postgres:  # = ANY(array): one parameter whatever the number of values
+                where.append(column == any_(cast(bindparam(name, type_=_STRINGS), _STRINGS)))
+            else:
+                where.append(column.in_(bindparam(name, expanding=True)))
     for name, column, above in (
         ("min_followers", P.c.followers, True),
         ("max_followers", P.c.followers, False),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 from flask import Flask
@@ -200,3 +201,66 @@ def test_portfolio_covers_at_least_the_top_slots_for_the_same_budget(app: Flask,
     print(f"\nportfolio target audience {ours:.0f} vs top-slots {theirs:.0f}")
     assert abs(ours - portfolio["target_audience"]) < 1
     assert ours >= theirs
+
+
+def _schema_view(campaign_id: object) -> list[dict]:
+    """The matches as the ORM loads them and MatchSchema dumps them (what the page must equal)."""
+    from marketplace.models import InfluencerProfile
+    from marketplace.schemas.campaigns import MatchSchema
+
+    rows = db.session.execute(
+        select(CampaignMatch, InfluencerProfile)
+        .join(InfluencerProfile, InfluencerProfile.id == CampaignMatch.profile_id)
+        .where(CampaignMatch.campaign_id == campaign_id)
+        .order_by(CampaignMatch.rank)
+    ).all()
+    fields = ("id", "display_name", "country", "niches", "platforms", "followers", "tier")
+    fields += ("engagement_rate", "verified", "fraud_risk")
+    views = [
+        {
+            "rank": m.rank,
+            "score": m.score,
+            "niche_fit": m.niche_fit,
+            "contributions": m.contributions,
+            "values": m.factor_values,
+            "sentence": m.sentence,
+            "influencer": {name: getattr(p, name) for name in fields},
+        }
+        for m, p in rows
+    ]
+    return MatchSchema(many=True).dump(views)
+
+
+def test_match_pages_equal_the_schemas_dump_page_by_page(
+    app: Flask, client: FlaskClient, redis_client: Redis
+) -> None:
+    """The one-message page (services/one_message.py) gives what MatchSchema dumps from the ORM rows,
+    in rank order, across cursor pages; unknown and other brands' campaigns are 404 for members."""
+    tenant = make_tenant(app, "alpha")
+    brand = make_brand(app, client, "alpha")
+    other = make_brand(app, client, "alpha", name="Other")
+    rng = random.Random(5)
+    with app.app_context(), tenant_scope(tenant.id) as scoped:
+        for _ in range(60):  # French food creators: the default brief's language and countries
+            build(scoped, dataclasses.replace(genuine(rng, ["food", "travel"]), country="FR", languages=["fr"]))
+        db.session.commit()
+    campaign = make_campaign(brand, publish=True)
+    _drain(redis_client)
+    with app.app_context(), tenant_scope(tenant.id):
+        expected = _schema_view(campaign)
+    assert len(expected) > 7
+    pages, cursor = [], None
+    while True:
+        url = f"/api/v1/campaigns/{campaign}/matches?limit=7" + (f"&cursor={cursor}" if cursor else "")
+        response = brand.get(url)
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        assert len(body["items"]) <= 7
+        pages.extend(body["items"])
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert pages == expected
+    assert other.get(f"/api/v1/campaigns/{campaign}/matches").status_code == 404
+    missing = brand.get("/api/v1/campaigns/00000000-0000-4000-8000-000000000000/matches")
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
