@@ -31,6 +31,7 @@ class Message:
     sql: str
     statements: int
     processors: dict[str, Callable[[Any], Any]]
+    constants: dict[str, Any]  # the statements' own values (literals SQLAlchemy binds), processed
 
 
 _messages: dict[Hashable, Message] = {}
@@ -43,11 +44,20 @@ def message(key: Hashable, *statements: Any) -> Message:
     if found is None:
         texts = [SET_TENANT_SQL]
         processors: dict[str, Callable[[Any], Any]] = {}
+        constants: dict[str, Any] = {}
         for stmt in statements:
             compiled = stmt.compile(dialect=db.engine.dialect)
             texts.append(str(compiled))
-            processors.update((k, fn) for k, fn in compiled._bind_processors.items() if fn is not None)
-        found = Message("; ".join(texts), len(statements), processors)
+            own = {k: fn for k, fn in compiled._bind_processors.items() if fn is not None}
+            processors.update(own)
+            for name, bind in compiled.binds.items():
+                if bind.required:
+                    continue  # a value the caller passes
+                value = own[name](bind.effective_value) if name in own else bind.effective_value
+                if constants.get(name, value) != value:  # two statements naming different literals alike
+                    raise ValueError(f"{key}: parameter {name} has two values")
+                constants[name] = value
+        found = Message("; ".join(texts), len(statements), processors, constants)
         with _lock:
             found = _messages.setdefault(key, found)
     return found
@@ -57,5 +67,6 @@ def run(msg: Message, params: dict[str, Any], tenant_id: uuid.UUID) -> list[list
     """The rows of each SELECT of `msg`, run inside `tenant_id` (row-level security included)."""
     processors = msg.processors
     values = {name: processors[name](v) if name in processors else v for name, v in params.items()}
+    values.update(msg.constants)
     values[TENANT_PARAMETER] = str(tenant_id)
     return run_autocommit(msg.sql, values, results=msg.statements + 1)[1:]
