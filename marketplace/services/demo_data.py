@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from argon2 import PasswordHasher
 from psycopg.types.json import Jsonb
 from sqlalchemy import func, insert, select, text
 
@@ -32,6 +31,7 @@ from marketplace.extensions import db
 from marketplace.models import InfluencerProfile, MetricSnapshot, RatePrice, SocialAccount, User
 from marketplace.models.base import utcnow
 from marketplace.services import demo_profiles as rows_of
+from marketplace.services.auth import hash_password
 from marketplace.services.demo_campaigns import BrandsSummary, add_brands_and_campaigns
 from marketplace.tenancy import current_tenant, sync_session_tenant, tenant_scope
 
@@ -91,8 +91,11 @@ class GenerationSummary:
 
 @cache
 def demo_password_hash() -> str:
-    """The argon2 hash of DEMO_PASSWORD shared by every generated user (computed once per process)."""
-    return PasswordHasher().hash(DEMO_PASSWORD)
+    """The argon2id hash of DEMO_PASSWORD shared by every generated user (computed once per process).
+
+    Made by the login's own hasher, so generated users never need a rehash on their first login.
+    """
+    return hash_password(DEMO_PASSWORD)
 
 
 def _is_postgres() -> bool:
