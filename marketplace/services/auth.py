@@ -51,6 +51,19 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def needs_rehash(password_hash: str) -> bool:
+    """True when an argon2 hash was made with other parameters than the app's."""
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def verifies(password_hash: str, password: str) -> bool:
+    """True when `password` matches the argon2 hash (False for a mismatch or a hash that is not argon2)."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
 def _rehash_if_outdated(user: User, password: str) -> None:
     """Move a hash made with other parameters to the current ones; the caller commits.
 
@@ -58,7 +71,7 @@ def _rehash_if_outdated(user: User, password: str) -> None:
     user's id only, never the password nor the hash.
     """
     try:
-        if _hasher.check_needs_rehash(user.password_hash):
+        if needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
     except Exception as exc:  # whatever it is, the verified login goes on
         log.warning(
