@@ -43,6 +43,7 @@ from functools import reduce
 from operator import add
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -66,6 +67,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.types import Text
 
 from marketplace.domain import matching as rules
 from marketplace.domain import niches as niche_rules
@@ -716,6 +718,7 @@ def start_matching(user: User, campaign: Campaign) -> Any:
 
 # What a match shows (MatchSchema): its own columns, then the influencer's headline figures.
 _MATCH_FIELDS = ("rank", "score", "niche_fit", "contributions", "factor_values", "sentence")
+_JSON_FIELDS = frozenset({"contributions", "factor_values"})
 _INFLUENCER_FIELDS = (
     "id",
     "display_name",
@@ -750,13 +753,15 @@ def match_page(user: User, campaign_id: uuid.UUID, cursor: str | None, limit: in
         params["after_0"] = decode_cursor(cursor, _MATCH_ORDER)[0]
     if is_postgres():
         key = ("campaign-matches", bool(cursor))
-        message = one_message.message(key, _viewer_statement(), _matches_statement(bool(cursor)))
+        page = _matches_statement(bool(cursor), postgres=True)
+        message = one_message.message(key, _viewer_statement(), page)
         viewer, rows = one_message.run(message, params, tenant_id)
         if not viewer or not (user.role == "admin" or (user.role == "brand" and viewer[0][0])):
             raise NotFound("No such campaign.")
     else:
         require_match_viewer(user, campaign_id)
-        rows = list(db.session.connection().execute(_matches_statement(bool(cursor)), params).all())
+        stmt = _matches_statement(bool(cursor), postgres=False)
+        rows = list(db.session.connection().execute(stmt, params).all())
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -779,14 +784,19 @@ def _viewer_statement() -> Any:
     )
 
 
-def _matches_statement(after_cursor: bool) -> Any:
-    """A page of the campaign's matches joined with their profiles, in rank order (the tenant stated)."""
+def _matches_statement(after_cursor: bool, *, postgres: bool) -> Any:
+    """A page of the campaign's matches joined with their profiles, in rank order (the tenant stated).
+
+    On PostgreSQL the two JSON columns come as text, parsed by orjson in _match_item (they hold the
+    matching service's own factor names and rounded floats).
+    """
     matches, profiles = CampaignMatch.__table__, InfluencerProfile.__table__
     tenant = bindparam("tenant_id", type_=matches.c.tenant_id.type)
     columns = [
-        *[matches.c[name] for name in _MATCH_FIELDS],
-        *[profiles.c[name] for name in _INFLUENCER_FIELDS],
+        cast(matches.c[name], Text).label(name) if postgres and name in _JSON_FIELDS else matches.c[name]
+        for name in _MATCH_FIELDS
     ]
+    columns += [profiles.c[name] for name in _INFLUENCER_FIELDS]
     joined = matches.join(
         profiles, and_(profiles.c.tenant_id == matches.c.tenant_id, profiles.c.id == matches.c.profile_id)
     )
@@ -811,6 +821,8 @@ def _number(value: Any) -> float | None:
 def _match_item(row: Any) -> dict[str, Any]:
     """One row of _matches_statement as MatchSchema dumps it (numbers as floats, the id as text)."""
     rank, score, niche_fit, contributions, factor_values, sentence = row[:6]
+    if isinstance(contributions, str):  # PostgreSQL: the JSON text (_matches_statement)
+        contributions, factor_values = orjson.loads(contributions), orjson.loads(factor_values)
     influencer = dict(zip(_INFLUENCER_FIELDS, row[6:], strict=True))
     influencer["id"] = str(influencer["id"])
     influencer["engagement_rate"] = _number(influencer["engagement_rate"])
