@@ -19,17 +19,46 @@ from marketplace.services.payments.reconciliation import reconcile_tenant
 from marketplace.services.payments.release import PAYMENTS_SPEC
 from marketplace.services.payments.release import release_contract as release
 from marketplace.services.payments.settlement import settle_dispute as settle
-from marketplace.services.payments.stripe_events import process_event
+from marketplace.services.payments.stripe_events import drain_received, process_event
 from workers.queues import enqueue
-from workers.runtime import job_app, tenant_job, tracked_job
+from workers.runtime import _fresh_pool_after_fork, job_app, tenant_job, tracked_job
 
 RECONCILE_JOB = "workers.jobs.payments.reconcile_payments"
 
 
 @tenant_job
-def process_stripe_event(*, job_id: str, event_id: str) -> dict[str, Any]:
-    """Run the handler of one recorded Stripe event (once, whatever the number of deliveries)."""
-    return process_event(uuid.UUID(event_id), HANDLERS)
+def process_stripe_event(*, job_id: str, event_id: str, skip_locked: bool = False) -> dict[str, Any]:
+    """Run the handler of one recorded Stripe event (once, whatever the number of deliveries).
+
+    Queued per event without Redis, for an event that failed in a drain, and run inline by the drain
+    (with skip_locked: an event another run holds is left to it).
+    """
+    return process_event(uuid.UUID(event_id), HANDLERS, skip_locked=skip_locked)
+
+
+def drain_stripe_events(*, job_id: str, retries_left: int | None = None) -> dict[str, Any]:
+    """Process every Stripe event still 'received', each in its tenant and its own transaction.
+
+    Queued by the webhook intake when it arms the drain (stripe_events.arm_drain); the loop, and why
+    no event is stranded, is stripe_events.drain_received. Untracked like process_stripe_event (no
+    JobRecord): each event runs through that job's own wrapper, which enters the event's tenant,
+    rolls back on failure and gives the session back. A failing event becomes its own job with rq's
+    retries; two drains at once are safe (row locks, skipped when held). If Redis loses this job,
+    the armed key expires within a minute and the next event queues another; reconciliation
+    processes whatever stays 'received' beyond that.
+    """
+
+    def run_one(event_id: uuid.UUID, tenant_id: uuid.UUID) -> dict[str, Any]:
+        return process_stripe_event(
+            job_id=job_id, tenant_id=str(tenant_id), event_id=str(event_id), skip_locked=True
+        )
+
+    with job_app().app_context():
+        _fresh_pool_after_fork()
+        try:
+            return drain_received(run_one).to_json()
+        finally:
+            db.session.remove()
 
 
 @tracked_job

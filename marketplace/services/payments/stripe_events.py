@@ -4,23 +4,32 @@ The platform endpoint verifies with STRIPE_WEBHOOK_SECRET and accepts events of 
 on the platform account; a tenant's endpoint verifies with that tenant's own secret (else the
 platform's) and accepts only that tenant's events. The tenant comes from our metadata on the
 object (tenant_id), else from our rows that name the object's Stripe id.
+
+With Redis, recorded events are processed by a drain job rather than one job each: the intake
+arms the drain with one `SET stripe-events:drain-armed 1 NX EX 60`, and only the request whose SET
+succeeds queues a drain (`arm_drain`); the drain deletes the key first, then processes every
+'received' event it reads (`drain_received`). An event whose processing fails goes on as its own
+job with rq's retries. Without Redis (the embedded default) each event still gets its own job.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy import Text, bindparam, cast, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from marketplace import rowcache
 from marketplace.errors import BadRequest, NotFound
-from marketplace.extensions import db
+from marketplace.extensions import db, redis
 from marketplace.models import Payment, PayoutAccount, Refund, StripeEvent, Tenant, Transfer
 from marketplace.models.base import utcnow
 from marketplace.payments.errors import InvalidSignature
@@ -33,7 +42,13 @@ from workers.queues import enqueue
 
 log = logging.getLogger(__name__)
 PROCESS_JOB = "workers.jobs.payments.process_stripe_event"
+DRAIN_JOB = "workers.jobs.payments.drain_stripe_events"
 PLATFORM_SCOPE = "platform"
+# Set while a drain job is queued and has not started: the intakes in between need queue nothing.
+DRAIN_ARMED_KEY = "stripe-events:drain-armed"
+DRAIN_ARMED_SECONDS = 60  # a lost key or drain job costs at most this long: the next event re-arms
+DRAIN_BATCH = 100
+DRAIN_SECONDS = 60  # one drain's share of work; PAYMENTS_SPEC's timeout (120 s) would kill it
 
 
 @dataclass(frozen=True)
@@ -46,11 +61,12 @@ class Receipt:
 
 
 def receive_event(payload: bytes, signature: str | None, tenant_slug: str | None = None) -> Receipt:
-    """Verify and record one delivery, then queue its processing; a repeat is acknowledged only.
+    """Verify and record one delivery, then see to its processing; a repeat is acknowledged only.
 
     The intake is the busiest write of the API (Stripe delivers in bursts): one INSERT ... ON
     CONFLICT DO NOTHING RETURNING decides new or repeat in the database's unique index, without
-    ORM objects, and the enqueue is one Redis round trip.
+    ORM objects, and once it has committed, processing costs one Redis SET NX (`arm_drain`); a
+    job is queued only when no drain is waiting already.
     """
     scope_tenant: uuid.UUID | None = None
     secret = platform_access().webhook_secret
@@ -72,9 +88,9 @@ def receive_event(payload: bytes, signature: str | None, tenant_slug: str | None
     recorded = _record(scope, event, payload, tenant_id)
     if recorded.duplicate:
         if recorded.status == "received":  # recorded but maybe never queued (Redis was down): queue again
-            queue_processing(recorded.id, recorded.tenant_id)
+            _see_to_processing(recorded.id, recorded.tenant_id)
     elif tenant_id:
-        queue_processing(recorded.id, tenant_id)
+        _see_to_processing(recorded.id, tenant_id)
     return Receipt(recorded.id, event["id"], duplicate=recorded.duplicate)
 
 
@@ -144,8 +160,16 @@ def _record(scope: str, event: dict[str, Any], payload: bytes, tenant_id: uuid.U
         return _Recorded(first.id, first.status, first.tenant_id, duplicate=True)
 
 
+def _see_to_processing(event_id: uuid.UUID, tenant_id: uuid.UUID | None) -> None:
+    """After the event's row has committed: arm the drain (Redis), else queue the event's own job."""
+    if redis.client is None:
+        queue_processing(event_id, tenant_id)  # the embedded default: the in-process executor
+    else:
+        arm_drain()
+
+
 def queue_processing(event_id: uuid.UUID, tenant_id: uuid.UUID | None) -> None:
-    """Queue the job that processes a recorded event (processing twice is harmless)."""
+    """Queue the job that processes one recorded event (processing twice is harmless)."""
     enqueue(
         PROCESS_JOB,
         f"stripe-event-{event_id}",
@@ -153,6 +177,113 @@ def queue_processing(event_id: uuid.UUID, tenant_id: uuid.UUID | None) -> None:
         tenant_id=str(tenant_id),
         event_id=str(event_id),
     )
+
+
+def arm_drain() -> bool:
+    """Make sure a drain job will read the events committed so far; True when this call queued it.
+
+    Call it after the event's row has committed. `SET NX` fails only while a queued drain has not
+    started yet (its first step deletes the key), and that drain reads every 'received' row after
+    its delete, so this row too. When the SET succeeds, this call queues the drain; if that enqueue
+    fails, the key is deleted again and the error raised (the webhook answers 503, Stripe retries,
+    and a repeat of a 'received' event arms the drain anew). Should Redis lose the key's drain job
+    all the same, the key expires after DRAIN_ARMED_SECONDS and the next event arms a new one; the
+    hourly reconciliation processes events left 'received' (services/payments/reconciliation.py).
+    """
+    client = redis.client
+    if client is None:
+        raise RuntimeError("the drain needs Redis")
+    if not client.set(DRAIN_ARMED_KEY, 1, nx=True, ex=DRAIN_ARMED_SECONDS):
+        return False
+    try:
+        enqueue(DRAIN_JOB, f"stripe-drain-{uuid.uuid4()}", PAYMENTS_SPEC)
+    except Exception:
+        with contextlib.suppress(RedisError):
+            client.delete(DRAIN_ARMED_KEY)
+        raise
+    return True
+
+
+@dataclass
+class DrainReport:
+    """What one drain did: events it processed, passed on to their own job, or left to another run."""
+
+    processed: int = 0
+    handed_off: int = 0
+    skipped: int = 0
+    continued: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as the job's result."""
+        return {
+            "processed": self.processed,
+            "handed_off": self.handed_off,
+            "skipped": self.skipped,
+            "continued": self.continued,
+        }
+
+
+def drain_received(
+    run_one: Callable[[uuid.UUID, uuid.UUID], dict[str, Any]],
+    *,
+    batch_size: int = DRAIN_BATCH,
+    seconds: float = DRAIN_SECONDS,
+) -> DrainReport:
+    """Process every 'received' event, oldest first, in batches, until a batch comes back empty.
+
+    The armed key is deleted FIRST, before any read: an intake whose SET NX failed committed its
+    row before that delete, so the reads below see it; an intake after the delete sets the key and
+    queues the next drain. `run_one(event_id, tenant_id)` processes one event in its own tenant and
+    transaction (the process_stripe_event job, run inline) and answers {"status": "skipped"} for a
+    row another run holds locked, so two drains split the work rather than wait for each other.
+    An event whose processing raises goes on as its own job (rq retries it with backoff) and, like
+    a skipped one, is not read again by this run. After `seconds` the drain arms its successor
+    (unless an intake has) and ends, well within its job's timeout.
+    """
+    if redis.client is not None:
+        redis.client.delete(DRAIN_ARMED_KEY)
+    report = DrainReport()
+    passed: set[uuid.UUID] = set()  # handed off or skipped: still 'received', not ours this run
+    deadline = time.monotonic() + seconds
+    while True:
+        batch = _received_batch(batch_size, passed)
+        if not batch:
+            return report
+        for event_id, tenant_id in batch:
+            if time.monotonic() >= deadline:  # checked per event: a handler may call Stripe
+                arm_drain()
+                report.continued = True
+                return report
+            try:
+                outcome = run_one(event_id, tenant_id)
+            except Exception:
+                log.exception("stripe event %s failed in the drain; queued as its own job", event_id)
+                queue_processing(event_id, tenant_id)
+                passed.add(event_id)
+                report.handed_off += 1
+                continue
+            if outcome.get("status") == "skipped":  # locked by another run, which processes it
+                passed.add(event_id)
+                report.skipped += 1
+            elif outcome.get("repeat"):  # processed by another run since this batch was read
+                report.skipped += 1
+            else:
+                report.processed += 1
+
+
+def _received_batch(size: int, passed: set[uuid.UUID]) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Ids and tenants of the oldest events still 'received' (the status and creation index)."""
+    stmt = (
+        select(StripeEvent.id, StripeEvent.tenant_id)
+        .where(StripeEvent.status == "received", StripeEvent.tenant_id.is_not(None))
+        .order_by(StripeEvent.created_at)
+        .limit(size)
+    )
+    if passed:
+        stmt = stmt.where(StripeEvent.id.not_in(passed))
+    rows = [(row.id, row.tenant_id) for row in db.session.execute(stmt)]
+    db.session.commit()  # no transaction held open while the events are processed
+    return rows
 
 
 def _tenant_exists(tenant_id: uuid.UUID) -> bool:
@@ -226,13 +357,19 @@ def _tenant_by_stripe_ids(obj: dict[str, Any]) -> uuid.UUID | None:
 Handler = Callable[[dict[str, Any], list[Callable[[], Any]]], str]
 
 
-def process_event(event_id: uuid.UUID, handlers: dict[str, Handler]) -> dict[str, Any]:
-    """Run the handler of one recorded event once (under a row lock); follow-ups run after the commit."""
+def process_event(
+    event_id: uuid.UUID, handlers: dict[str, Handler], *, skip_locked: bool = False
+) -> dict[str, Any]:
+    """Run the handler of one recorded event once (under a row lock); follow-ups run after the commit.
+
+    With skip_locked, a row another transaction holds locked is left to it: {"status": "skipped"}.
+    """
     event = db.session.execute(
-        select(StripeEvent).where(StripeEvent.id == event_id).with_for_update()
+        select(StripeEvent).where(StripeEvent.id == event_id).with_for_update(skip_locked=skip_locked)
     ).scalar_one_or_none()
     if event is None:
-        return {"status": "missing"}
+        db.session.commit()
+        return {"status": "skipped" if skip_locked else "missing"}
     if event.processed_at is not None:
         db.session.commit()
         return {"status": event.status, "outcome": event.outcome, "repeat": True}
