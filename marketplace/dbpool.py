@@ -103,14 +103,18 @@ def _commit_read_only(exc: BaseException | None) -> None:
         log.warning("ending a read-only transaction failed: %s", type(error).__name__)
 
 
-def run_autocommit(sql: str, values: dict[str, Any], results: int) -> list[list[tuple[Any, ...]]]:
+def run_autocommit(
+    sql: str, values: dict[str, Any], results: int, *, one_statement: bool = False
+) -> list[list[tuple[Any, ...]]]:
     """Send `sql` (statements separated by ';') as one message on a pooled PostgreSQL connection and
     return the rows of each of its first `results` statements.
 
     The connection is in autocommit for the call, so PostgreSQL runs the statements of the message as
     one implicit transaction: one round trip, no BEGIN or COMMIT (a failing statement rolls all back).
-    psycopg's ClientCursor quotes every value (`%(name)s` placeholders). A connection found dead
-    invalidates the pool and raises the DBAPIError that errors.py answers 503, as SQLAlchemy does.
+    psycopg's ClientCursor quotes every value (`%(name)s` placeholders); `one_statement` sends a
+    single statement with its values bound by the server instead (prepared by psycopg once it has
+    run a few times on the connection). A connection found dead invalidates the pool and raises the
+    DBAPIError that errors.py answers 503, as SQLAlchemy does.
     """
     engine = db.engine
     proxied = engine.raw_connection()  # the pool's checkout, the idle ping included
@@ -118,7 +122,7 @@ def run_autocommit(sql: str, values: dict[str, Any], results: int) -> list[list[
         driver = proxied.driver_connection
         driver.autocommit = True
         try:
-            cursor = psycopg.ClientCursor(driver)
+            cursor = driver.cursor() if one_statement else psycopg.ClientCursor(driver)
             cursor.execute(sql, values)
             rows = [cursor.fetchall()]
             while len(rows) < results and cursor.nextset():

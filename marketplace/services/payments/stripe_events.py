@@ -15,6 +15,7 @@ job with rq's retries. Without Redis (the embedded default) each event still get
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -28,6 +29,7 @@ from sqlalchemy import Text, bindparam, cast, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from marketplace import rowcache
+from marketplace.dbpool import run_autocommit
 from marketplace.errors import BadRequest, NotFound
 from marketplace.extensions import db, redis
 from marketplace.models import Payment, PayoutAccount, Refund, StripeEvent, Tenant, Transfer
@@ -116,6 +118,28 @@ def _insert_statement(dialect: str) -> Any:
 
 
 _INSERTS = {name: _insert_statement(name) for name in ("postgresql", "sqlite")}
+_RECORDED_COLUMNS = (
+    "id",
+    "scope",
+    "stripe_event_id",
+    "type",
+    "stripe_account",
+    "tenant_id",
+    "status",
+    "outcome",
+    "processed_at",
+    "created_at",
+    "updated_at",
+)
+
+
+@functools.cache
+def _postgres_insert() -> tuple[str, dict[str, Callable[[Any], Any]]]:
+    """The PostgreSQL INSERT as psycopg receives it (%(name)s placeholders) and the bind processors
+    of its values (UTC datetimes), compiled once."""
+    columns = [*_RECORDED_COLUMNS, "payload_text"]
+    compiled = _INSERTS["postgresql"].compile(dialect=postgresql.psycopg.dialect(), column_keys=columns)
+    return str(compiled), {name: fn for name, fn in compiled._bind_processors.items() if fn is not None}
 
 
 def _record(scope: str, event: dict[str, Any], payload: bytes, tenant_id: uuid.UUID | None) -> _Recorded:
@@ -140,18 +164,24 @@ def _record(scope: str, event: dict[str, Any], payload: bytes, tenant_id: uuid.U
     }
     if db.session.registry.has() and db.session().in_transaction():
         db.session.commit()  # the tenant lookups of a cache miss: give their connection back first
+    if db.engine.dialect.name == "postgresql":
+        try:
+            values["payload_text"] = payload.decode()
+        except UnicodeDecodeError:  # JSON in another Unicode encoding: written from the parsed event
+            values["payload_text"] = json.dumps(event)
+        # Straight to the driver: the busiest write needs none of SQLAlchemy's execution machinery.
+        sql, processors = _postgres_insert()
+        bound = {name: processors[name](v) if name in processors else v for name, v in values.items()}
+        inserted = run_autocommit(sql, bound, results=1, one_statement=True)[0]
+        if inserted:
+            return _Recorded(inserted[0][0], values["status"], tenant_id, duplicate=False)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         dialect = connection.dialect.name
-        if dialect == "postgresql":
-            try:
-                values["payload_text"] = payload.decode()
-            except UnicodeDecodeError:  # JSON in another Unicode encoding: written from the parsed event
-                values["payload_text"] = json.dumps(event)
-        else:
+        if dialect != "postgresql":
             values["payload"] = event
-        new_id = connection.execute(_INSERTS[dialect], values).scalar_one_or_none()
-        if new_id is not None:
-            return _Recorded(new_id, values["status"], tenant_id, duplicate=False)
+            new_id = connection.execute(_INSERTS[dialect], values).scalar_one_or_none()
+            if new_id is not None:
+                return _Recorded(new_id, values["status"], tenant_id, duplicate=False)
         first = connection.execute(
             select(StripeEvent.id, StripeEvent.status, StripeEvent.tenant_id).where(
                 StripeEvent.scope == scope, StripeEvent.stripe_event_id == event["id"]
