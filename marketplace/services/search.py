@@ -210,7 +210,7 @@ def _build(args: dict[str, Any], params: dict[str, Any], *, postgres: bool) -> t
         where.append(P.c.verified.is_(args["verified"]))
     query = bindparam("q", type_=String()) if postgres else params.get("q")
     if args.get("q"):
-        where.append(text_matches(P.c.search_text, query))
+        where.append(text_matches(P, query))
 
     rate: Any
     if args["sort"] in ("rate", "-rate"):
@@ -241,7 +241,7 @@ def _build(args: dict[str, Any], params: dict[str, Any], *, postgres: bool) -> t
     if args["sort"] == "newest":
         columns.append(P.c.created_at)
     elif args["sort"] == "relevance" and args.get("q"):
-        columns.append(text_rank(P.c.search_text, query).label("rank"))
+        columns.append(text_rank(P, query).label("rank"))
     stmt = select(*columns).select_from(joined).where(*where)
     if args.get("cursor"):
         stmt = stmt.where(_after(order))
@@ -261,7 +261,7 @@ def _order(args: dict[str, Any], rate: Any, query: Any) -> list[SortKey]:
     id_type = uuid.UUID
     if name == "relevance" and args.get("q"):
         return [
-            SortKey(text_rank(P.c.search_text, query), True, lambda row: row[_EXTRA], float),
+            SortKey(text_rank(P, query), True, lambda row: row[_EXTRA], float),
             SortKey(P.c.id, True, lambda row: row[_ID], id_type),
         ]
     if name in ("relevance", "engagement"):

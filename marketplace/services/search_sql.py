@@ -22,8 +22,8 @@ from sqlalchemy.dialects import postgresql
 
 from marketplace.extensions import db
 
-# The text search configuration, inlined: a bound parameter would not resolve to regconfig and
-# would not match the expression index ix_influencer_profiles_search.
+# The text search configuration, inlined: a bound parameter would not resolve to regconfig (and the
+# query's configuration must be that of the stored vector, influencer_profiles.search_vector).
 SIMPLE = literal_column("'simple'")
 
 
@@ -50,23 +50,37 @@ def array_contains(column: Any, value: str) -> ColumnElement[bool]:
     return array_overlaps(column, [value])
 
 
-def text_matches(column: Any, query: str) -> ColumnElement[bool]:
-    """Full-text match of every word of `query` in a lower-cased text column."""
+def text_matches(profiles: Any, query: Any) -> ColumnElement[bool]:
+    """Full-text match of every word of `query` in a profile table's text.
+
+    PostgreSQL: `search_vector @@ plainto_tsquery('simple', query)`, served by the GIN index
+    ix_influencer_profiles_search_vector (migration 0012). SQLite: a LIKE per word on search_text
+    (lower-cased).
+
+    Args:
+        profiles: the influencer_profiles table (or an alias of it).
+        query: the words, a string or a bound parameter.
+    """
     if is_postgres():
-        return func.to_tsvector(SIMPLE, column).op("@@")(func.plainto_tsquery(SIMPLE, query))
+        return profiles.c.search_vector.op("@@")(func.plainto_tsquery(SIMPLE, query))
     words = [w for w in query.lower().split() if w]
-    return _all(column, words)
+    return _all(profiles.c.search_text, words)
 
 
 def _all(column: Any, words: list[str]) -> ColumnElement[bool]:
     return and_(*[column.contains(w) for w in words])
 
 
-def text_rank(column: Any, query: str) -> ColumnElement[float]:
-    """Relevance of a text column to a query (ts_rank on PostgreSQL, a constant on SQLite)."""
+def text_rank(profiles: Any, query: Any) -> ColumnElement[float]:
+    """Relevance of a profile's text to a query (ts_rank on PostgreSQL, a constant on SQLite).
+
+    On PostgreSQL ts_rank reads the stored search_vector, which equals
+    `to_tsvector('simple', search_text)`: the ranks (and the order) are those of the text, without
+    parsing every match's text again.
+    """
     if is_postgres():
         return cast(
-            func.ts_rank(func.to_tsvector(SIMPLE, column), func.plainto_tsquery(SIMPLE, query)),
+            func.ts_rank(profiles.c.search_vector, func.plainto_tsquery(SIMPLE, query)),
             postgresql.DOUBLE_PRECISION,
         )
     return cast(literal(1.0), Float)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.factories import Caller, make_brand, make_caller, make_influencer, make_tenant
+from tests.conftest import DATABASE_URL, OWNER_ROLE, as_role
+from tests.factories import Caller, make_brand, make_caller, make_influencer, make_tenant, profile_body
 
 
 def _account(platform: str, handle: str, followers: int, likes: int) -> dict:
@@ -163,3 +165,50 @@ def test_search_permissions_and_validation(
     assert brand.get("/api/v1/influencers?sort=rate&deliverable=post").status_code == 422
     assert brand.get("/api/v1/influencers?niche=jewelery").status_code == 422
     assert brand.get("/api/v1/influencers?limit=500").status_code == 422
+
+
+def _vector(profile_id: str) -> tuple[str, bool]:
+    """A profile's stored search_vector, and whether it equals to_tsvector('simple', search_text)."""
+    with psycopg.connect(as_role(DATABASE_URL, OWNER_ROLE)) as owner:
+        return owner.execute(
+            "SELECT search_vector::text, search_vector = to_tsvector('simple', search_text)"
+            " FROM influencer_profiles WHERE id = %s",
+            (profile_id,),
+        ).fetchone()
+
+
+def test_the_stored_search_vector_follows_the_text(app: Flask, client: FlaskClient) -> None:
+    """search_vector (migration 0012) is the text's tsvector after an insert and after an update."""
+    make_tenant(app, "alpha")
+    chef = make_influencer(app, client, "alpha", display_name="Chef Paul", bio="street food in Lyon")
+    vector, same = _vector(chef.profile_id)
+    assert same and "'street'" in vector and "'paul'" in vector
+    body = profile_body(display_name="Baker Jo", bio="sourdough bread in Nantes")
+    assert chef.put("/api/v1/influencers/me", json=body).status_code == 200
+    vector, same = _vector(chef.profile_id)
+    assert same and "'sourdough'" in vector and "'jo'" in vector
+    assert "'street'" not in vector and "'paul'" not in vector
+    brand = make_brand(app, client, "alpha")
+    assert _names(brand, "q=sourdough nantes") == ["Baker Jo"]
+    assert _names(brand, "q=street food") == []
+
+
+def test_relevance_is_ts_rank_of_the_text(app: Flask, client: FlaskClient, people: dict[str, Caller]) -> None:
+    """Ranked by the stored vector, the order is ts_rank over to_tsvector of the text, ties by id."""
+    for n, bio in enumerate(("food food food", "food and more food", "food", "street food stalls")):
+        make_influencer(app, client, "alpha", display_name=f"Cook {n}", bio=bio)
+    brand = people["brand"]
+    with psycopg.connect(as_role(DATABASE_URL, OWNER_ROLE)) as owner:
+        for q in ("food", "street food", "lea", "food lyon", "nobody"):
+            expected = [
+                name
+                for (name,) in owner.execute(
+                    "SELECT p.display_name FROM influencer_profiles p JOIN tenants t ON t.id = p.tenant_id,"
+                    " to_tsvector('simple', p.search_text) v, plainto_tsquery('simple', %s) q"
+                    " WHERE t.slug = 'alpha' AND v @@ q ORDER BY ts_rank(v, q) DESC, p.id DESC",
+                    (q,),
+                )
+            ]
+            assert _names(brand, f"q={q}") == expected, q
+            assert _names(brand, f"q={q}&sort=relevance") == expected, q
+    assert _names(brand, "q=food")[:2] == ["Cook 0", "Cook 1"]
