@@ -22,14 +22,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_db import bench_app, ensure_admin, ensure_tenant, environment
 
+from marketplace.dbpool import run_autocommit
 from marketplace.extensions import db
 from marketplace.schemas.influencers import SearchArgsSchema
+from marketplace.services import one_message
 from marketplace.services.search import search_influencers
 from marketplace.tenancy import tenant_scope
 
@@ -66,17 +66,26 @@ SEARCHES: dict[str, dict[str, Any]] = {
 
 
 class StatementCapture:
-    """Keeps the SQL and parameters of the last statement the engine ran on influencer_profiles."""
+    """Keeps the SQL and values of the last search the service sent.
+
+    On PostgreSQL a search is one message, the row-level-security tenant then the SELECT
+    (services/one_message.py); `install` wraps the function that sends it and keeps both.
+    """
 
     def __init__(self) -> None:
         self.statement: str | None = None
         self.parameters: Any = None
 
-    def __call__(
-        self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
-    ) -> None:
-        if "influencer_profiles" in statement and not statement.lstrip().upper().startswith("EXPLAIN"):
-            self.statement, self.parameters = statement, parameters
+    def install(self) -> None:
+        """Keep every message one_message sends (this benchmark's process only)."""
+        send = one_message.run_autocommit
+
+        def capturing(sql: str, values: dict[str, Any], results: int, **options: Any) -> Any:
+            if "influencer_profiles" in sql:
+                self.statement, self.parameters = sql, values
+            return send(sql, values, results, **options)
+
+        one_message.run_autocommit = capturing  # type: ignore[assignment]
 
 
 def _args(query: dict[str, Any], cursor: str | None = None) -> dict[str, Any]:
@@ -96,10 +105,13 @@ def _plan_nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
 def explain(capture: StatementCapture, analyze: bool) -> dict[str, Any]:
     """Index names and scan types of the captured statement's plan (and timings with analyze)."""
     options = "ANALYZE, BUFFERS, FORMAT JSON" if analyze else "FORMAT JSON"
-    result = db.session.connection().exec_driver_sql(
-        f"EXPLAIN ({options}) {capture.statement}", capture.parameters
-    )
-    document = result.scalar_one()
+    if capture.statement is None:
+        raise SystemExit("no search statement was captured")
+    set_tenant, _, select = capture.statement.partition("; ")
+    # The same message with the SELECT explained: the same tenant, values and row-level security.
+    document = run_autocommit(f"{set_tenant}; EXPLAIN ({options}) {select}", capture.parameters, results=2)[
+        -1
+    ][0][0]
     document = json.loads(document) if isinstance(document, str) else document
     nodes = _plan_nodes(document[0]["Plan"])
     summary = {
@@ -174,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     capture = StatementCapture()
     results: dict[str, Any] = {}
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", capture)
+        capture.install()
         admin = ensure_admin(main_tenant["tenant_id"])
         with tenant_scope(main_tenant["tenant_id"]):
             db.session.refresh(admin)
@@ -191,7 +203,6 @@ def main(argv: list[str] | None = None) -> None:
                 )
                 for line in figures.get("plan", []):
                     print(f"      {line}")
-        event.remove(db.engine, "before_cursor_execute", capture)
     report = {
         "benchmark": "search",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
