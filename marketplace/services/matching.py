@@ -753,8 +753,9 @@ def match_page(user: User, campaign_id: uuid.UUID, cursor: str | None, limit: in
         params["after_0"] = decode_cursor(cursor, _MATCH_ORDER)[0]
     if is_postgres():
         key = ("campaign-matches", bool(cursor))
-        page = _matches_statement(bool(cursor), postgres=True)
-        message = one_message.message(key, _viewer_statement(), page)
+        message = one_message.message(
+            key, lambda: (_viewer_statement(), _matches_statement(bool(cursor), postgres=True))
+        )
         viewer, rows = one_message.run(message, params, tenant_id)
         if not viewer or not (user.role == "admin" or (user.role == "brand" and viewer[0][0])):
             raise NotFound("No such campaign.")

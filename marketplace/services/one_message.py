@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,10 +38,12 @@ _messages: dict[Hashable, Message] = {}
 _lock = threading.Lock()
 
 
-def message(key: Hashable, *statements: Any) -> Message:
-    """The message of `statements` (Core SELECTs sharing parameter names), compiled once per `key`."""
+def message(key: Hashable, build: Callable[[], Sequence[Any]]) -> Message:
+    """The message of the statements `build()` returns (Core SELECTs sharing parameter names),
+    built and compiled once per `key`."""
     found = _messages.get(key)
     if found is None:
+        statements = build()
         texts = [SET_TENANT_SQL]
         processors: dict[str, Callable[[Any], Any]] = {}
         constants: dict[str, Any] = {}

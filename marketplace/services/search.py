@@ -98,7 +98,7 @@ def search_influencers(viewer: User, args: dict[str, Any]) -> Page:
     params["page_limit"] = limit + 1
     if is_postgres():
         # One round trip: the row-level-security tenant and the SELECT in one message (one_message.py).
-        message = one_message.message(("search", _shape(args)), stmt)
+        message = one_message.message(("search", _shape(args)), lambda: (stmt,))
         rows: list[Any] = one_message.run(message, params, tenant_id)[0]
     else:
         sync_session_tenant(db.session)

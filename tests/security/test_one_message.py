@@ -35,7 +35,7 @@ def test_the_messages_tenant_alone_is_visible_and_the_setting_ends_with_it(
 ) -> None:
     a, b = tenants
     with app.app_context():
-        message = one_message.message(("test", "names"), EVERY_NAME, SETTING)
+        message = one_message.message(("test", "names"), lambda: (EVERY_NAME, SETTING))
         names_a, setting_a = one_message.run(message, {}, a)
         names_b, setting_b = one_message.run(message, {}, b)
         assert names_a == [("Ann Alpha",)] and setting_a == [(str(a),)]
@@ -56,10 +56,10 @@ def test_a_failing_message_raises_and_the_connection_stays_usable(
 ) -> None:
     a, _ = tenants
     with app.app_context():
-        failing = one_message.message(("test", "failing"), select(text("1 / 0")))
+        failing = one_message.message(("test", "failing"), lambda: (select(text("1 / 0")),))
         with pytest.raises(DBAPIError):
             one_message.run(failing, {}, a)
-        names = one_message.message(("test", "names-only"), EVERY_NAME)
+        names = one_message.message(("test", "names-only"), lambda: (EVERY_NAME,))
         assert one_message.run(names, {}, a) == [[("Ann Alpha",)]]
 
 
@@ -70,7 +70,7 @@ def test_values_are_quoted_not_formatted_in(app: Flask, tenants: tuple[uuid.UUID
 
     stmt = select(P.c.display_name).where(P.c.display_name == bindparam("name", type_=String()))
     with app.app_context():
-        message = one_message.message(("test", "quoted"), stmt)
+        message = one_message.message(("test", "quoted"), lambda: (stmt,))
         hostile = "x'; SELECT set_config('app.tenant_id', '', false); --"
         assert one_message.run(message, {"name": hostile}, a) == [[]]
         assert one_message.run(message, {"name": "Ann Alpha"}, a) == [[("Ann Alpha",)]]
