@@ -68,10 +68,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--timeout", type=int, default=5, help="wrk's per-request timeout, seconds")
     parser.add_argument("--only", default=",".join(ENDPOINTS), help=f"subset of {','.join(ENDPOINTS)}")
-    # The configuration docs/PERFORMANCE.md chose (2 cores): 4 processes x 2 threads, pools of 2 + 2.
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--worker-class", default="gthread", help="gthread or sync")
+    # The configuration docs/PERFORMANCE.md chose (2 cores): 5 sync processes (2 x cores + 1), pools of
+    # 1 + 2; the sweep behind it tried gthread 3-6 processes x 1-4 threads and sync 4-8.
+    parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--worker-class", default="sync", help="sync or gthread")
     parser.add_argument("--pool-size", type=int, default=None, help="DB_POOL_SIZE (default: --threads)")
     parser.add_argument("--max-overflow", type=int, default=2, help="DB_MAX_OVERFLOW")
     parser.add_argument("--port", type=int, default=8765)
