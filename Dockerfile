@@ -10,4 +10,5 @@ COPY migrations ./migrations
 COPY wsgi.py ./
 RUN pip install --no-cache-dir -e .
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "4", "--threads", "2", "wsgi:app"]
+# sync workers, 2 x cores + 1 on a 2-core node, behind a buffering proxy in production (docs/PERFORMANCE.md).
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--worker-class", "sync", "--workers", "5", "wsgi:app"]

@@ -131,7 +131,23 @@ class MarketplaceApi(Api):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = MarketplaceApi()
-limiter = Limiter(
+
+
+class MarketplaceLimiter(Limiter):
+    """flask-limiter that does nothing at all for a request no limit of ours applies to.
+
+    Every limit of ours is on writes (tests/security/test_rate_limits.py keeps it so): for reads and
+    Stripe's webhooks (`not_a_mutation`) the limiter's own before-request check would resolve the
+    view, find every limit exempt and still evaluate the empty list, on the busiest requests.
+    """
+
+    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        if in_middleware and not_a_mutation():
+            return
+        super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
+
+
+limiter = MarketplaceLimiter(
     key_func=rate_limit_key,
     default_limits=[],
     application_limits=[mutation_rate_limit],
