@@ -242,7 +242,8 @@ def test_match_pages_equal_the_schemas_dump_page_by_page(
     rng = random.Random(5)
     with app.app_context(), tenant_scope(tenant.id) as scoped:
         for _ in range(60):  # French food creators: the default brief's language and countries
-            build(scoped, dataclasses.replace(genuine(rng, ["food", "travel"]), country="FR", languages=["fr"]))
+            spec = dataclasses.replace(genuine(rng, ["food", "travel"]), country="FR", languages=["fr"])
+            build(scoped, spec)
         db.session.commit()
     campaign = make_campaign(brand, publish=True)
     _drain(redis_client)
