@@ -43,7 +43,7 @@ def job_app() -> Flask:
     return _worker_app
 
 
-def _fresh_pool_after_fork() -> None:
+def fresh_pool_after_fork() -> None:
     """rq forks a work horse per job: never share the parent's database connections."""
     global _pool_pid
     if os.getpid() != _pool_pid:
@@ -75,7 +75,7 @@ def tenant_job(function: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*, job_id: str, tenant_id: str, retries_left: int | None = None, **kwargs: Any) -> Any:
         app = job_app()
         with app.app_context():
-            _fresh_pool_after_fork()
+            fresh_pool_after_fork()
             try:
                 with tenant_scope(uuid.UUID(tenant_id)):
                     return function(job_id=job_id, **kwargs)
@@ -99,7 +99,7 @@ def tracked_job(function: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*, job_id: str, tenant_id: str, retries_left: int | None = None, **kwargs: Any) -> Any:
         app = job_app()
         with app.app_context():
-            _fresh_pool_after_fork()
+            fresh_pool_after_fork()
             record_id = uuid.UUID(job_id)
             rq_job = get_current_job()
             if retries_left is None:

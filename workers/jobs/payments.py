@@ -21,7 +21,7 @@ from marketplace.services.payments.release import release_contract as release
 from marketplace.services.payments.settlement import settle_dispute as settle
 from marketplace.services.payments.stripe_events import drain_received, process_event
 from workers.queues import enqueue
-from workers.runtime import _fresh_pool_after_fork, job_app, tenant_job, tracked_job
+from workers.runtime import fresh_pool_after_fork, job_app, tenant_job, tracked_job
 
 RECONCILE_JOB = "workers.jobs.payments.reconcile_payments"
 
@@ -54,7 +54,7 @@ def drain_stripe_events(*, job_id: str, retries_left: int | None = None) -> dict
         )
 
     with job_app().app_context():
-        _fresh_pool_after_fork()
+        fresh_pool_after_fork()
         try:
             return drain_received(run_one).to_json()
         finally:
