@@ -103,6 +103,12 @@ def _commit_read_only(exc: BaseException | None) -> None:
         log.warning("ending a read-only transaction failed: %s", type(error).__name__)
 
 
+def processed(processors: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """`values` as the driver takes them: each through its SQLAlchemy bind processor, if it has one
+    (what SQLAlchemy's own execution does for statements compiled ahead and run here)."""
+    return {name: processors[name](v) if name in processors else v for name, v in values.items()}
+
+
 def run_autocommit(
     sql: str, values: dict[str, Any], results: int, *, one_statement: bool = False
 ) -> list[list[tuple[Any, ...]]]:

@@ -87,11 +87,10 @@ from marketplace.models import (
 )
 from marketplace.services import one_message
 from marketplace.services.pagination import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
     SortKey,
     decode_cursor,
-    encode_cursor,
+    page_of_rows,
+    page_size,
 )
 from marketplace.services.search_sql import array_overlaps, greatest, is_postgres, json_number, least
 from marketplace.tenancy import current_tenant, get_or_404
@@ -741,7 +740,7 @@ def match_page(user: User, campaign_id: uuid.UUID, cursor: str | None, limit: in
     On PostgreSQL the viewer check and the page are one message (services/one_message.py): one round
     trip for the busiest read of a campaign, with row-level security set for both statements.
     """
-    limit = min(max(limit or DEFAULT_LIMIT, 1), MAX_LIMIT)
+    limit = page_size(limit)
     tenant_id = current_tenant().id
     params: dict[str, Any] = {
         "tenant_id": tenant_id,
@@ -763,11 +762,8 @@ def match_page(user: User, campaign_id: uuid.UUID, cursor: str | None, limit: in
         require_match_viewer(user, campaign_id)
         stmt = _matches_statement(bool(cursor), postgres=False)
         rows = list(db.session.connection().execute(stmt, params).all())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([key.value_of(rows[-1]) for key in _MATCH_ORDER])
-    return {"items": [_match_item(row) for row in rows], "next_cursor": next_cursor}
+    page = page_of_rows(rows, limit, _MATCH_ORDER)
+    return {"items": [_match_item(row) for row in page.items], "next_cursor": page.next_cursor}
 
 
 def _viewer_statement() -> Any:

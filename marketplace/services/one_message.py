@@ -19,7 +19,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from marketplace.dbpool import run_autocommit
+from marketplace.dbpool import processed, run_autocommit
 from marketplace.extensions import db
 from marketplace.tenancy import SET_TENANT_SQL, TENANT_PARAMETER
 
@@ -67,8 +67,7 @@ def message(key: Hashable, build: Callable[[], Sequence[Any]]) -> Message:
 
 def run(msg: Message, params: dict[str, Any], tenant_id: uuid.UUID) -> list[list[tuple[Any, ...]]]:
     """The rows of each SELECT of `msg`, run inside `tenant_id` (row-level security included)."""
-    processors = msg.processors
-    values = {name: processors[name](v) if name in processors else v for name, v in params.items()}
+    values = processed(msg.processors, params)
     values.update(msg.constants)
     values[TENANT_PARAMETER] = str(tenant_id)
     return run_autocommit(msg.sql, values, results=msg.statements + 1)[1:]

@@ -131,12 +131,22 @@ def paginate(
         scalars: return entities (True) or whole rows (False).
     """
     keys = [k if isinstance(k, SortKey) else SortKey.column(k[0], k[1]) for k in order]
-    limit = min(max(limit or DEFAULT_LIMIT, 1), MAX_LIMIT)
+    limit = page_size(limit)
     if cursor:
         stmt = stmt.where(after(keys, decode_cursor(cursor, keys)))
     stmt = stmt.order_by(*[k.expression.desc() if k.descending else k.expression.asc() for k in keys])
     result = db.session.execute(stmt.limit(limit + 1))
-    rows = list(result.scalars() if scalars else result.all())
+    return page_of_rows(list(result.scalars() if scalars else result.all()), limit, keys)
+
+
+def page_size(limit: int | None) -> int:
+    """The page size a request asked for, clamped to 1..MAX_LIMIT (DEFAULT_LIMIT when absent)."""
+    return min(max(limit or DEFAULT_LIMIT, 1), MAX_LIMIT)
+
+
+def page_of_rows(rows: list[Any], limit: int, keys: list[SortKey]) -> Page:
+    """A page of `rows` read with LIMIT limit + 1: the extra row, if any, means a next page, whose
+    cursor is the sort keys of the page's last row."""
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

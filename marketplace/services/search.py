@@ -39,13 +39,12 @@ from marketplace.extensions import db
 from marketplace.models import InfluencerProfile, RatePrice, User
 from marketplace.services import one_message
 from marketplace.services.pagination import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
     Page,
     SortKey,
     after,
     decode_cursor,
-    encode_cursor,
+    page_of_rows,
+    page_size,
 )
 from marketplace.services.search_sql import array_overlaps, is_postgres, text_matches, text_rank
 from marketplace.tenancy import current_tenant_id, sync_session_tenant
@@ -94,7 +93,7 @@ def search_influencers(viewer: User, args: dict[str, Any]) -> Page:
     if cursor:
         for index, value in enumerate(decode_cursor(cursor, order)):
             params[f"after_{index}"] = value
-    limit = min(max(args.get("limit") or DEFAULT_LIMIT, 1), MAX_LIMIT)
+    limit = page_size(args.get("limit"))
     params["page_limit"] = limit + 1
     if is_postgres():
         # One round trip: the row-level-security tenant and the SELECT in one message (one_message.py).
@@ -103,12 +102,9 @@ def search_influencers(viewer: User, args: dict[str, Any]) -> Page:
     else:
         sync_session_tenant(db.session)
         rows = list(db.session.connection().execute(stmt, params).all())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([key.value_of(rows[-1]) for key in order])
-    names = NAMES
-    return Page(items=[dict(zip(names, row, strict=False)) for row in rows], next_cursor=next_cursor)
+    page = page_of_rows(rows, limit, order)
+    page.items = [dict(zip(NAMES, row, strict=False)) for row in page.items]
+    return page
 
 
 def _parameters(args: dict[str, Any]) -> dict[str, Any]:

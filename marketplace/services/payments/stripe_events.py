@@ -29,7 +29,7 @@ from sqlalchemy import Text, bindparam, cast, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from marketplace import rowcache
-from marketplace.dbpool import run_autocommit
+from marketplace.dbpool import processed, run_autocommit
 from marketplace.errors import BadRequest, NotFound
 from marketplace.extensions import db, redis
 from marketplace.models import Payment, PayoutAccount, Refund, StripeEvent, Tenant, Transfer
@@ -171,8 +171,7 @@ def _record(scope: str, event: dict[str, Any], payload: bytes, tenant_id: uuid.U
             values["payload_text"] = json.dumps(event)
         # Straight to the driver: the busiest write needs none of SQLAlchemy's execution machinery.
         sql, processors = _postgres_insert()
-        bound = {name: processors[name](v) if name in processors else v for name, v in values.items()}
-        inserted = run_autocommit(sql, bound, results=1, one_statement=True)[0]
+        inserted = run_autocommit(sql, processed(processors, values), results=1, one_statement=True)[0]
         if inserted:
             return _Recorded(inserted[0][0], values["status"], tenant_id, duplicate=False)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
