@@ -61,6 +61,9 @@ class Settings:
     # Seconds a process may keep a tenant or user row (each checked against its version in Redis on
     # every use, marketplace/rowcache.py); 0 turns the caches off. Without Redis nothing is cached.
     row_cache_seconds: float = 30.0
+    # Keep the versions and revocation marks those checks read in each process, forgotten when Redis
+    # says they changed (client-side caching, marketplace/keymirror.py); off: one MGET per request.
+    redis_tracking: bool = True
     # A pooled connection idle longer than this is pinged before use (a dead one is replaced).
     db_ping_idle_seconds: float = 5.0
 
@@ -92,6 +95,7 @@ class Settings:
             db_pool_size=int(env["DB_POOL_SIZE"]) if env.get("DB_POOL_SIZE") else None,
             db_max_overflow=int(env["DB_MAX_OVERFLOW"]) if env.get("DB_MAX_OVERFLOW") else None,
             row_cache_seconds=float(env.get("ROW_CACHE_SECONDS", "30")),
+            redis_tracking=env.get("REDIS_TRACKING", "1").strip().lower() not in ("0", "false", "no", "off"),
             db_ping_idle_seconds=float(env.get("DB_PING_IDLE_SECONDS", "5")),
         )
         return settings

@@ -9,9 +9,11 @@ entry tagged with a version token that lives in Redis:
 - `cache:v:user:<id>`: one token per user, replaced after every commit that wrote that user
   (suspension, reinstatement, role, login, deletion).
 
-A request reads the tokens it needs in the Redis round trip it makes anyway (the revocation check of
-its access token, one MGET) and uses a cached row only when the entry's token is the one it just read;
-otherwise it loads the row and caches it under that token. A writer replaces the token after its
+A request reads the tokens it needs with the revocation mark of its access token (one MGET) and uses
+a cached row only when the entry's token is the one it just read; otherwise it loads the row and
+caches it under that token. With REDIS_TRACKING (the default) those keys are read from the process's
+copy of them (keymirror.py), which Redis' invalidation messages keep exact, so a warm request makes no
+Redis round trip at all. A writer replaces the token after its
 commit, so the next request in any process reloads: a suspension or a settings change takes effect
 at once everywhere. The token is read before the row is loaded, so a write that lands in between
 leaves an entry that is already out of date. Tokens are random, not counters: a Redis that restarts
@@ -42,13 +44,15 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from marketplace.errors import Unauthorized
 from marketplace.extensions import db, redis
+from marketplace.keymirror import KeyMirror
 from marketplace.models import StripeCredentials, Tenant, User
 from marketplace.services import tokens
 
 log = logging.getLogger(__name__)
 
-TENANTS_KEY = "cache:v:tenants"
-_USER_KEY = "cache:v:user:"
+VERSION_PREFIX = "cache:v:"  # every version token's key starts so (the key mirror listens to them)
+TENANTS_KEY = f"{VERSION_PREFIX}tenants"
+_USER_KEY = f"{VERSION_PREFIX}user:"
 VERSION_TTL_SECONDS = 7 * 24 * 3600  # a version nobody read for a week may go; it is recreated on demand
 MAX_ENTRIES = 50_000  # per cache and process; past that the cache starts over
 _PENDING = "marketplace_rowcache_pending"
@@ -96,13 +100,15 @@ class RowCache:
 
 
 class RowCaches:
-    """The caches of one app: tenants by slug, tenant facts by id, users by their version key."""
+    """The caches of one app: tenants by slug, tenant facts by id, users by their version key, and
+    (with tracking) the process's copy of the version tokens and revocation marks they are read with."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, tracking: bool = False) -> None:
         self.enabled = seconds > 0
         self.tenants = RowCache(seconds)
         self.tenant_facts = RowCache(seconds)
         self.users = RowCache(seconds)
+        self.mirror = KeyMirror((VERSION_PREFIX, tokens.REVOCATION_PREFIX)) if tracking else None
 
     def forget(self, keys: set[str]) -> None:
         """Forget the rows whose versions are `keys` (this process only)."""
@@ -122,10 +128,13 @@ def caches() -> RowCaches | None:
     return found
 
 
-def read_versions(keys: list[str]) -> list[bytes | None]:
-    """The version tokens of `keys` (with any other keys of the same MGET); raises RedisError."""
+def read_versions(keys: list[str], mirror: KeyMirror | None = None) -> list[bytes | None]:
+    """The values of `keys` (version tokens, revocation marks), from `mirror` when it has them exactly;
+    raises RedisError when Redis must be asked and does not answer."""
     if redis.client is None:
         raise RedisError("no Redis configured")
+    if mirror is not None:
+        return mirror.mget(redis.client, keys)
     return redis.client.mget(keys)
 
 
@@ -266,7 +275,7 @@ def request_tenant(slug: str) -> Tenant | None:
     if bearer is not None:
         keys += [tokens.revocation_key(bearer[1]["jti"]), user_key(bearer[1]["sub"])]
     try:
-        versions = read_versions(keys)
+        versions = read_versions(keys, found.mirror)
     except RedisError:
         # Not cached this time; authentication meets the outage itself (a 503) where it needs Redis.
         return _load_tenant(slug)
@@ -304,7 +313,7 @@ def tenant_facts(tenant_id: uuid.UUID, load: Callable[[], tuple[bool, bool]]) ->
     if found is None:
         return load()
     try:
-        version = redis.client.get(TENANTS_KEY)  # type: ignore[union-attr]
+        version = read_versions([TENANTS_KEY], found.mirror)[0]
     except RedisError:
         return load()
     facts = found.tenant_facts.get(tenant_id, version)
@@ -322,7 +331,8 @@ _listening = False
 def init_app(app: Flask) -> None:
     """Give the app its caches and install the invalidation hooks (once per process)."""
     global _listening
-    app.extensions["marketplace.rowcache"] = RowCaches(app.config["MARKETPLACE"].row_cache_seconds)
+    settings = app.config["MARKETPLACE"]
+    app.extensions["marketplace.rowcache"] = RowCaches(settings.row_cache_seconds, settings.redis_tracking)
     if not _listening:
         event.listen(Session, "after_flush", _note_writes)
         event.listen(Session, "after_commit", _publish)

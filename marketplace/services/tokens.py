@@ -124,9 +124,12 @@ def decode(token: str, *, kind: str, tenant_id: uuid.UUID, revoked: bool | None 
     return claims
 
 
+REVOCATION_PREFIX = "revoked:"
+
+
 def revocation_key(jti: str) -> str:
     """The Redis key that marks a token id revoked."""
-    return f"revoked:{jti}"
+    return f"{REVOCATION_PREFIX}{jti}"
 
 
 def revoke(claims: dict[str, Any]) -> None:
