@@ -15,6 +15,10 @@ rate limits raised for the load, LOG_LEVEL=WARNING), and runs wrk (a second proc
   login     POST /api/v1/auth/login, rotating over 2,000 users (argon2id verification each)
   webhooks  POST /api/v1/webhooks/stripe, Stripe-shaped events signed with the server's webhook
             secret, every event id used once (a repeat is acknowledged without work)
+  search_common  the API's search on the 6 first-page searches the bare reference also answers
+  bare_ceiling, bare_search  then, with the API stopped, the same on bench/bare_app.py (a bare Flask +
+            SQLAlchemy + marshmallow app running the same indexed query, as the database owner)
+            under the same gunicorn configuration: the issue's reference, measured in the same run
 
 Each run is preceded by a --warmup run (not counted). Prints requests/s, p50/p99 latency and errors,
 checks the targets (search >= 1/3 of the ceiling, p99 <= 50 ms, webhooks >= 1,000/s, no errors),
@@ -30,6 +34,7 @@ postgresql://postgres@127.0.0.1:5432/marketplace_bench) and Redis on 127.0.0.1:6
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -52,7 +57,18 @@ from bench_db import database_url, environment
 
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
 DEFAULT_OUT = Path(__file__).parent / "results" / "load.json"
-ENDPOINTS = ("ceiling", "search", "search_text", "matches", "login", "webhooks")
+ENDPOINTS = (
+    "ceiling",
+    "search",
+    "search_text",
+    "matches",
+    "login",
+    "webhooks",
+    "search_common",
+    "bare_ceiling",
+    "bare_search",
+)
+BARE = ("bare_ceiling", "bare_search")  # on bench/bare_app.py, started after the API has stopped
 TARGETS = {"search_share_of_ceiling": 1 / 3, "p99_ms": 50.0, "webhooks_per_second": 1000.0, "errors": 0}
 SIGNATURE_TOLERANCE = 280  # seconds; Stripe's scheme refuses signatures older than 300 s
 
@@ -242,24 +258,35 @@ def run_wrk(
 
 
 def drive(
-    server: setup.Server, data: setup.BenchData, args: argparse.Namespace, workdir: Path
+    server: setup.Server, data: setup.BenchData, args: argparse.Namespace, workdir: Path, names: list[str]
 ) -> dict[str, Any]:
-    """Every selected endpoint, in order, on one server."""
+    """Every endpoint of `names`, in order, on one server."""
     runs: dict[str, Any] = {}
     tenant_id = data.tenant["tenant_id"]
-    for name in args.only:
+    searches = {
+        "search": setup.SEARCHES,
+        "search_text": setup.TEXT_SEARCHES,
+        "search_common": setup.COMMON_SEARCHES,
+    }
+    for name in names:
         env = {"LOAD_TENANT": setup.TENANT}
-        if name == "ceiling":
-            env["LOAD_PATHS"] = str(setup.write_lines(workdir / "ceiling.paths", ["/healthz"]))
+        if name in ("ceiling", "bare_ceiling"):
+            env["LOAD_PATHS"] = str(setup.write_lines(workdir / f"{name}.paths", ["/healthz"]))
             runs[name] = run_wrk(server, name, "get.lua", env, args, workdir)
-        elif name in ("search", "search_text", "matches"):
+        elif name == "bare_search":
+            paths = [f"/influencers?tenant={tenant_id}&{query}" for query in setup.COMMON_SEARCHES]
+            for path in paths:
+                status, answer = setup.http(server.base + path)
+                if status != 200 or not answer.get("items"):
+                    raise SystemExit(f"bare GET {path} answered {status}: {answer}")
+            env["LOAD_PATHS"] = str(setup.write_lines(workdir / f"{name}.paths", paths))
+            runs[name] = {"paths": paths, **run_wrk(server, name, "get.lua", env, args, workdir)}
+        elif name in ("search", "search_text", "search_common", "matches"):
             token = setup.login(server, data.viewer_email)
             if name == "matches":
                 paths = setup.match_paths(server, token, data.campaign_id)
             else:
-                paths = setup.search_paths(
-                    server, token, setup.SEARCHES if name == "search" else setup.TEXT_SEARCHES
-                )
+                paths = setup.search_paths(server, token, searches[name])
             env |= {
                 "LOAD_TOKEN": token,
                 "LOAD_PATHS": str(setup.write_lines(workdir / f"{name}.paths", paths)),
@@ -300,6 +327,16 @@ def assess(runs: dict[str, Any]) -> dict[str, Any]:
             "target": ">= 0.333",
             "met": share >= TARGETS["search_share_of_ceiling"],
         }
+    # The same searches on the API and on the bare reference (bench/bare_app.py), each against its
+    # own ceiling: the issue's "a bare endpoint reaches about a quarter here: beat it".
+    for name, ceiling in (("search_common", "ceiling"), ("bare_search", "bare_ceiling")):
+        if name in runs and ceiling in runs:
+            share = runs[name]["requests_per_second"] / runs[ceiling]["requests_per_second"]
+            checks[f"{name}_share_of_{ceiling}"] = {
+                "measured": round(share, 3),
+                "target": ">= 0.333",
+                "met": share >= TARGETS["search_share_of_ceiling"],
+            }
     for name, run in runs.items():
         p99 = run["latency_ms"]["p99"]
         checks[f"{name}_p99_ms"] = {"measured": p99, "target": "<= 50", "met": p99 <= TARGETS["p99_ms"]}
@@ -323,13 +360,13 @@ def assess(runs: dict[str, Any]) -> dict[str, Any]:
 def print_report(runs: dict[str, Any], checks: dict[str, Any]) -> None:
     """The figures as a table, then the targets."""
     header = ("endpoint", "req/s", "p50 ms", "p99 ms", "max ms", "errors")
-    print(f"{header[0]:<10} " + " ".join(f"{h:>9}" for h in header[1:]) + "  CPU s app/pg/wrk (machine busy)")
+    print(f"{header[0]:<13} " + " ".join(f"{h:>9}" for h in header[1:]) + "  CPU s app/pg/wrk (machine busy)")
     for name, run in runs.items():
         lat, cpu = run["latency_ms"], run["cpu"]
         figures = (run["requests_per_second"], lat["p50"], lat["p99"], lat["max"])
         used = f"{cpu['app_cpu_s']}/{cpu['postgres_cpu_s']}/{cpu['wrk_cpu_s']}"
         print(
-            f"{name:<10} " + " ".join(f"{v:>9,.1f}" for v in figures) + f" {run['errors']['total']:>9}  "
+            f"{name:<13} " + " ".join(f"{v:>9,.1f}" for v in figures) + f" {run['errors']['total']:>9}  "
             f"{used} ({cpu['machine_busy_percent']}%)"
         )
     for name, check in checks.items():
@@ -356,12 +393,23 @@ def main(argv: list[str] | None = None) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
     quiet = wait_for_quiet(args.quiet_load, args.wait_quiet)
     setup.log(f"load average {quiet['load_average']}; starting {shlex.join(config.command())}")
-    server = setup.start_server(config, workdir)
-    try:
-        runs = drive(server, data, args, workdir)
-    finally:
-        server.stop()
-        setup.flush_bench_redis()
+    runs: dict[str, Any] = {}
+    ours = [name for name in args.only if name not in BARE]
+    if ours:
+        server = setup.start_server(config, workdir)
+        try:
+            runs |= drive(server, data, args, workdir, ours)
+        finally:
+            server.stop()
+            setup.flush_bench_redis()
+    bare_config = dataclasses.replace(config, app="bare_app:app", chdir=str(Path(__file__).resolve().parent))
+    if any(name in BARE for name in args.only):
+        setup.log(f"the bare reference: {shlex.join(bare_config.command())}")
+        server = setup.start_server(bare_config, workdir)
+        try:
+            runs |= drive(server, data, args, workdir, [name for name in args.only if name in BARE])
+        finally:
+            server.stop()
     checks = assess(runs)
     print_report(runs, checks)
     report = {
@@ -369,6 +417,7 @@ def main(argv: list[str] | None = None) -> None:
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": ".venv/bin/python bench/load.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "server": {**vars(config), "command": shlex.join(config.command())},
+        "bare_server": shlex.join(bare_config.command()),
         "wrk": {
             "connections": args.connections,
             "threads": args.wrk_threads,

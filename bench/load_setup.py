@@ -58,6 +58,16 @@ SEARCHES = (
     "niche=food@2",
     "niche=food@20",
 )
+# The first pages of the searches bench/bare_app.py also answers (no related niches, prices or
+# cursors): `search_common` on the API and `bare_search` on the bare reference, in the same run.
+COMMON_SEARCHES = (
+    "niche=food",
+    "niche=food&country=FR",
+    "platform=instagram&tier=micro",
+    "min_followers=10000&max_followers=100000&min_engagement=0.02&max_engagement=0.06&sort=-followers",
+    "sort=newest",
+    "sort=-rating",
+)
 TEXT_SEARCHES = ("q=street+food", "q=lea")
 
 
@@ -140,11 +150,14 @@ class ServerConfig:
     pool_size: int
     max_overflow: int
     port: int
+    app: str = "wsgi:app"  # bench/load.py's bare reference: "bare_app:app" with chdir "bench"
+    chdir: str | None = None
 
     def command(self) -> list[str]:
         """The gunicorn command line."""
         return [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
+            *(["--chdir", self.chdir] if self.chdir else []),
             "--bind",
             f"127.0.0.1:{self.port}",
             "--workers",
@@ -157,7 +170,7 @@ class ServerConfig:
             "2048",
             "--keep-alive",
             "5",
-            "wsgi:app",
+            self.app,
         ]
 
 
@@ -236,9 +249,24 @@ def flush_bench_redis() -> None:
     Redis.from_url(REDIS_URL).flushdb()
 
 
+def bare_environment(config: ServerConfig) -> dict[str, str]:
+    """bench/bare_app.py's settings: the benchmark database as its owner (no row-level security)."""
+    return {
+        **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TZ")},
+        "BARE_DATABASE_URL": database_url().replace("postgresql://", "postgresql+psycopg://", 1),
+        "DB_POOL_SIZE": str(config.pool_size),
+        "DB_MAX_OVERFLOW": str(config.max_overflow),
+    }
+
+
 def start_server(config: ServerConfig, workdir: Path) -> Server:
-    """Start gunicorn in its own process group and wait until /readyz answers 200."""
-    env, webhook_secret = server_environment(config, workdir)
+    """Start gunicorn in its own process group and wait until it answers (/readyz, or /healthz for
+    the bare reference)."""
+    if config.chdir:
+        env, webhook_secret, ready = bare_environment(config), "", "/healthz"
+    else:
+        env, webhook_secret = server_environment(config, workdir)
+        ready = "/readyz"
     log_path = workdir / "gunicorn.log"
     log = log_path.open("w")
     process = subprocess.Popen(
@@ -250,7 +278,7 @@ def start_server(config: ServerConfig, workdir: Path) -> Server:
         if process.poll() is not None:
             raise SystemExit(f"gunicorn exited:\n{log_path.read_text()[-3000:]}")
         try:
-            status, _ = http(server.base + "/readyz")
+            status, _ = http(server.base + ready)
             if status == 200:
                 return server
         except OSError:
