@@ -128,7 +128,8 @@ def search() -> Any:
     tenant = args["tenant"]
     suspended = select(UserRow.id).where(UserRow.tenant_id == tenant, UserRow.suspended_at.is_not(None))
     stmt = select(Profile).where(Profile.tenant_id == tenant, Profile.user_id.not_in(suspended))
-    for name, column in (("niche", Profile.niches), ("platform", Profile.platforms), ("language", Profile.languages)):
+    arrays = (("niche", Profile.niches), ("platform", Profile.platforms), ("language", Profile.languages))
+    for name, column in arrays:
         if args.get(name):
             stmt = stmt.where(column.overlap(args[name].split(",")))
     for name, column in (("country", Profile.country), ("tier", Profile.tier)):

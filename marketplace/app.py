@@ -55,7 +55,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     settings.validate()
     logs.configure(settings.log_level, json_lines=settings.env == "production")
 
-    app = Flask(__name__, instance_path=settings.instance_dir)
+    app = MarketplaceFlask(__name__, instance_path=settings.instance_dir)
     app.config.update(settings.flask_config())
     app.session_interface = _NoCookieSession()
     jsonio.init_app(app)
@@ -84,7 +84,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         app,
         resources={r"/api/*": {"origins": settings.cors_origins}},
         expose_headers=["X-Request-ID", "Retry-After"],
+        always_send=False,  # no Origin, no CORS headers (flask-cors would list every allowed origin)
     )
+    _cors_only_when_asked(app)
     api.ERROR_SCHEMA = _problem_schema()
     api.init_app(app, spec_kwargs={"info": {"description": _API_DESCRIPTION}})
     errors.init_app(app)
@@ -107,6 +109,47 @@ def _problem_schema() -> type:
     from marketplace.schemas.common import ProblemSchema
 
     return ProblemSchema
+
+
+class MarketplaceFlask(Flask):
+    """Flask that remembers `ensure_sync`'s answer per function.
+
+    Flask asks it for every hook and the view on every request (14 times a search, each an
+    `inspect.iscoroutinefunction`); the functions are the app's own, registered once.
+    """
+
+    _SYNC_CACHE_LIMIT = 4096  # a caller passing new functions each time would otherwise grow it
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync_functions: dict[Any, Any] = {}
+
+    def ensure_sync(self, func: Any) -> Any:
+        """Flask's answer for `func` (itself, or an async function wrapped), computed once."""
+        found = self._sync_functions.get(func)
+        if found is None:
+            found = super().ensure_sync(func)
+            if len(self._sync_functions) < self._SYNC_CACHE_LIMIT:
+                self._sync_functions[func] = found
+        return found
+
+
+def _cors_only_when_asked(app: Flask) -> None:
+    """Run flask-cors's response hook (the one init_app just added) only for requests with an Origin.
+
+    With always_send off it adds nothing to a request without one (a browser sends Origin on every
+    cross-origin request), yet it would still match the path and build its headers: 4 % of a search's
+    CPU (docs/PERFORMANCE.md).
+    """
+    hooks = app.after_request_funcs.setdefault(None, [])
+    if not hooks or getattr(hooks[-1], "__name__", "") != "cors_after_request":
+        raise RuntimeError("flask-cors's after_request hook was not where expected")
+    cors_hook = hooks[-1]
+
+    def cors_when_asked(response: Response) -> Response:
+        return cors_hook(response) if "Origin" in request.headers else response
+
+    hooks[-1] = cors_when_asked
 
 
 def _assign_request_id() -> None:

@@ -26,6 +26,9 @@ for origin in ("https://shop.example", "https://admin.example", "https://evil.ex
         },
     )
     answers[origin] = {"status": response.status_code, "headers": dict(response.headers)}
+for origin in ("https://shop.example", "https://evil.example", None):
+    response = client.get("/api/openapi.json", headers={"Origin": origin} if origin else {})
+    answers[f"GET from {origin}"] = {"status": response.status_code, "headers": dict(response.headers)}
 print(json.dumps(answers))
 """
 
@@ -67,3 +70,17 @@ def test_no_origin_is_granted_when_cors_origins_is_unset(tmp_path: Path) -> None
     answers = _preflights(tmp_path, "")
     for answer in answers.values():
         assert "Access-Control-Allow-Origin" not in answer["headers"]
+
+
+def test_simple_requests_get_cors_headers_only_when_they_send_an_allowed_origin(tmp_path: Path) -> None:
+    """A GET from a listed origin is granted (and may read X-Request-ID); an unlisted origin and a
+    request with no Origin at all (not a browser's cross-origin call) get no CORS header."""
+    answers = _preflights(tmp_path, "https://shop.example, https://admin.example")
+    granted = answers["GET from https://shop.example"]
+    assert granted["status"] == 200
+    assert granted["headers"]["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert "X-Request-ID" in granted["headers"]["Access-Control-Expose-Headers"]
+    assert "Origin" in granted["headers"].get("Vary", "")
+    for name in ("GET from https://evil.example", "GET from None"):
+        assert answers[name]["status"] == 200
+        assert not [h for h in answers[name]["headers"] if h.lower().startswith("access-control-")], name
