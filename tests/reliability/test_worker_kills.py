@@ -19,12 +19,21 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
+from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import Campaign, CampaignMatch, Contract, JobRecord, Notification, Transfer
+from marketplace.models import (
+    Campaign,
+    CampaignMatch,
+    Contract,
+    JobRecord,
+    Notification,
+    StripeEvent,
+    Transfer,
+)
 from marketplace.models.base import utcnow
 from marketplace.services.jobs import STUCK_AFTER, recover_jobs, start_job
 from marketplace.services.matching import MATCH_JOB
@@ -32,10 +41,23 @@ from marketplace.services.payments import release
 from marketplace.services.payments.ledger import balances, ledger_problems
 from marketplace.tenancy import tenant_scope
 from tests.factories import accept_offer, make_brand, make_campaign, make_influencer, make_offer, make_tenant
-from tests.payments.factories import drain, funded, make_deal, onboarded, sdk, set_status, tenant_id_of
+from tests.payments.factories import (
+    deliver,
+    drain,
+    fund,
+    funded,
+    idempotency_key,
+    localstripe_event,
+    make_deal,
+    onboarded,
+    pay,
+    sdk,
+    set_status,
+    tenant_id_of,
+)
 from tests.reliability.conftest import Spawner
 from tests.reliability.processes import HeldLocks, wait_for
-from workers.queues import DEFAULT_QUEUE, QUEUES, JobSpec
+from workers.queues import DEFAULT_QUEUE, PAYMENTS_QUEUE, QUEUES, JobSpec
 
 NOTIFICATION_INSERT = "%INSERT INTO notifications%"
 MATCHES_INSERT = "%INSERT INTO campaign_matches%"
@@ -251,4 +273,60 @@ def test_transfer_killed_after_the_stripe_call_pays_once(
         assert balances(uuid.UUID(deal.contract_id))["transfer_out"] == 27_000
         assert ledger_problems() == []
     assert _count(app, deal.tenant_id, Notification, Notification.kind == "payout_sent") == 1
+    assert worker.popen.poll() is None
+
+
+def _event_statuses(app: Flask) -> dict[str, str]:
+    """Each recorded Stripe event's status, by the id of the object it is about."""
+    with app.app_context():
+        rows = db.session.execute(select(StripeEvent.payload, StripeEvent.status)).all()
+    return {payload["data"]["object"]["id"]: status for payload, status in rows}
+
+
+def test_a_drain_killed_inside_an_event_leaves_it_whole_and_its_retry_funds_once(
+    app: Flask, client: FlaskClient, redis_client: Redis, spawn: Spawner, locks: HeldLocks
+) -> None:
+    """Two payment_intent.succeeded events wait for one drain; its horse dies while the second event's
+    transaction waits on the payment row: the first stays processed, the second stays 'received' with
+    nothing of it written; rq retries the drain (PAYMENTS_SPEC, 10 s) and it funds the second once."""
+    make_tenant(app, "alpha")
+    deals = [make_deal(app, client, "alpha", cash_minor=30_000) for _ in range(2)]
+    intents = []
+    for deal in deals:
+        response = fund(deal, idempotency_key())
+        assert response.status_code == 201, response.get_json()
+        intents.append(pay(response.get_json()["payment_intent_id"]))
+        assert intents[-1]["status"] == "succeeded"
+    drain(redis_client)  # the setup's own jobs; no event is recorded yet
+    before = deals[1].contract(app).status
+    for intent in intents:
+        event = localstripe_event("payment_intent.succeeded", intent["id"])
+        assert deliver(client, event).status_code == 200
+    queued = Queue(PAYMENTS_QUEUE, connection=redis_client).job_ids
+    [drain_id] = [job_id for job_id in queued if job_id.startswith("stripe-drain-")]
+    # The second event's handler locks its payment row first (FOR UPDATE): it waits for ours.
+    locks.hold("SELECT 1 FROM payments WHERE stripe_payment_intent_id = %s FOR UPDATE", (intents[1]["id"],))
+    worker = spawn.worker()
+    locks.wait_until_waiting("%FROM payments%FOR UPDATE%")
+    assert _event_statuses(app) == {intents[0]["id"]: "processed", intents[1]["id"]: "received"}
+
+    worker.kill_horse()
+    locks.release()  # the dead horse's session finds its client gone and rolls back
+    assert _event_statuses(app)[intents[1]["id"]] == "received"
+    assert deals[0].contract(app).status == "funded"
+    assert deals[1].contract(app).status == before
+    with app.app_context(), tenant_scope(deals[1].tenant_id):
+        assert balances(uuid.UUID(deals[1].contract_id)) == {}  # nothing of the second event written
+        assert ledger_problems() == []
+    rq_job = Job.fetch(drain_id, connection=redis_client)
+    assert rq_job.get_status() == "scheduled" and rq_job.retries_left == 3  # PAYMENTS_SPEC: in 10 s
+
+    wait_for(lambda: set(_event_statuses(app).values()) == {"processed"}, 40, "the retried drain")
+    assert [deal.contract(app).status for deal in deals] == ["funded", "funded"]
+    with app.app_context(), tenant_scope(deals[1].tenant_id):
+        assert ledger_problems() == []
+        # The same funding, posted once each: the second contract's accounts equal the first's.
+        funded_once = balances(uuid.UUID(deals[0].contract_id))
+        assert funded_once and balances(uuid.UUID(deals[1].contract_id)) == funded_once
+    assert Job.fetch(drain_id, connection=redis_client).get_status() == "finished"
     assert worker.popen.poll() is None
