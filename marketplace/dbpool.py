@@ -109,11 +109,17 @@ def processed(processors: dict[str, Any], values: dict[str, Any]) -> dict[str, A
     return {name: processors[name](v) if name in processors else v for name, v in values.items()}
 
 
+def _rows_of(cursor: Any) -> list[tuple[Any, ...]]:
+    """The rows of the cursor's current result; none for a statement that returns no rows (a SET)."""
+    return cursor.fetchall() if cursor.description is not None else []
+
+
 def run_autocommit(
     sql: str, values: dict[str, Any], results: int, *, one_statement: bool = False
 ) -> list[list[tuple[Any, ...]]]:
     """Send `sql` (statements separated by ';') as one message on a pooled PostgreSQL connection and
-    return the rows of each of its first `results` statements.
+    return the rows of each of its first `results` statements (an empty list for one that returns
+    no rows, like a SET).
 
     The connection is in autocommit for the call, so PostgreSQL runs the statements of the message as
     one implicit transaction: one round trip, no BEGIN or COMMIT (a failing statement rolls all back).
@@ -130,9 +136,9 @@ def run_autocommit(
         try:
             cursor = driver.cursor() if one_statement else psycopg.ClientCursor(driver)
             cursor.execute(sql, values)
-            rows = [cursor.fetchall()]
+            rows = [_rows_of(cursor)]
             while len(rows) < results and cursor.nextset():
-                rows.append(cursor.fetchall())
+                rows.append(_rows_of(cursor))
         finally:
             if not driver.closed:
                 driver.autocommit = False

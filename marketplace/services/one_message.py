@@ -4,8 +4,8 @@ A request that only reads a few rows spent more on the conversation than on the 
 row-level-security tenant (`set_config`), the SELECT and COMMIT were four round trips, each with its
 share of psycopg, SQLAlchemy and the kernel on both sides. Sent as one simple-protocol message on a
 connection in autocommit, PostgreSQL runs the statements as one implicit transaction: the tenant set
-by the first (`set_config(..., true)`) holds for the SELECTs after it and ends with them, exactly as
-within BEGIN ... COMMIT (docs/tenancy.md). The statements are SQLAlchemy Core, compiled once per
+by the first (`SET LOCAL app.tenant_id`, tenancy.SET_TENANT_SQL) holds for the SELECTs after it and
+ends with them, exactly as within BEGIN ... COMMIT (docs/tenancy.md). The statements are SQLAlchemy Core, compiled once per
 shape; values are quoted by psycopg's ClientCursor (`dbpool.run_autocommit`), never formatted in.
 
 PostgreSQL only; SQLite runs the same statements through the session.
@@ -44,6 +44,8 @@ def message(key: Hashable, build: Callable[[], Sequence[Any]]) -> Message:
     found = _messages.get(key)
     if found is None:
         statements = build()
+        if not statements:  # a lone SET LOCAL would be outside any transaction (and mean nothing)
+            raise ValueError(f"{key}: a message needs at least one statement")
         texts = [SET_TENANT_SQL]
         processors: dict[str, Callable[[Any], Any]] = {}
         constants: dict[str, Any] = {}
