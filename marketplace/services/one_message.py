@@ -5,8 +5,9 @@ row-level-security tenant (`set_config`), the SELECT and COMMIT were four round 
 share of psycopg, SQLAlchemy and the kernel on both sides. Sent as one simple-protocol message on a
 connection in autocommit, PostgreSQL runs the statements as one implicit transaction: the tenant set
 by the first (`SET LOCAL app.tenant_id`, tenancy.SET_TENANT_SQL) holds for the SELECTs after it and
-ends with them, exactly as within BEGIN ... COMMIT (docs/tenancy.md). The statements are SQLAlchemy Core, compiled once per
-shape; values are quoted by psycopg's ClientCursor (`dbpool.run_autocommit`), never formatted in.
+ends with them, exactly as within BEGIN ... COMMIT (docs/tenancy.md). The statements are SQLAlchemy
+Core, compiled once per shape; values are quoted by psycopg's ClientCursor (`dbpool.run_autocommit`),
+never formatted in.
 
 PostgreSQL only; SQLite runs the same statements through the session.
 """
