@@ -109,9 +109,16 @@ def processed(processors: dict[str, Any], values: dict[str, Any]) -> dict[str, A
     return {name: processors[name](v) if name in processors else v for name, v in values.items()}
 
 
+_TUPLES_OK = psycopg.pq.ExecStatus.TUPLES_OK
+
+
 def _rows_of(cursor: Any) -> list[tuple[Any, ...]]:
-    """The rows of the cursor's current result; none for a statement that returns no rows (a SET)."""
-    return cursor.fetchall() if cursor.description is not None else []
+    """The rows of the cursor's current result; none for a statement that returns no rows (a SET).
+
+    Asks the result's status: `cursor.description` would build a Column object per column first.
+    """
+    result = cursor.pgresult
+    return cursor.fetchall() if result is not None and result.status == _TUPLES_OK else []
 
 
 def run_autocommit(

@@ -257,11 +257,24 @@ def _bearer_claims() -> tuple[str, dict[str, Any]] | None:
         return None
 
 
+@dataclass(frozen=True)
+class CachedTenant:
+    """A tenant from this process's cache, made a detached ORM row only when a request asks for it
+    (tenancy.current_tenant): most requests need nothing of it but its id."""
+
+    id: uuid.UUID
+    values: dict[str, Any]
+
+    def row(self) -> Tenant:
+        """The tenant as a detached ORM row (`rebuild`)."""
+        return rebuild(Tenant, self.values)
+
+
 def _load_tenant(slug: str) -> Tenant | None:
     return db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
 
 
-def request_tenant(slug: str) -> Tenant | None:
+def request_tenant(slug: str) -> Tenant | CachedTenant | None:
     """The tenant named by X-Tenant, from the cache when its version is current, else from the database.
 
     In the same Redis round trip, it reads what authentication will need for the request's bearer
@@ -284,7 +297,7 @@ def request_tenant(slug: str) -> Tenant | None:
     version = versions[0]
     values = found.tenants.get(slug, version)
     if values is not None:
-        return rebuild(Tenant, values)
+        return CachedTenant(values["id"], values)
     version = ensure_version(TENANTS_KEY, version)
     tenant = _load_tenant(slug)
     if tenant is not None:
@@ -292,13 +305,28 @@ def request_tenant(slug: str) -> Tenant | None:
     return tenant
 
 
-def request_user(user_id: str, version: bytes | None) -> User | None:
-    """The caller's user row (in the current tenant), from the cache when its version is current."""
+@dataclass(frozen=True)
+class CachedUser:
+    """The caller from this process's cache: what authentication and the hot reads use (id, role,
+    suspension) at hand, made a detached ORM row only when a view asks for one (access.current_user)."""
+
+    id: uuid.UUID
+    role: str
+    is_suspended: bool
+    values: dict[str, Any]
+
+    def row(self) -> User:
+        """The user as a detached ORM row (`rebuild`)."""
+        return rebuild(User, self.values)
+
+
+def request_user(user_id: str, version: bytes | None) -> User | CachedUser | None:
+    """The caller's user (in the current tenant), from the cache when its version is current."""
     found = caches()
     key = user_key(user_id)
     values = found.users.get(key, version) if found is not None else None
     if values is not None and values["tenant_id"] == g.get("tenant_id"):
-        return rebuild(User, values)
+        return CachedUser(values["id"], values["role"], values["suspended_at"] is not None, values)
     if found is not None:
         version = ensure_version(key, version)
     user = db.session.execute(select(User).where(User.id == uuid.UUID(user_id))).scalar_one_or_none()

@@ -42,6 +42,8 @@ def current_tenant() -> Tenant:
     tenant = g.get("tenant") if has_app_context() else None
     if tenant is None:
         raise TenantScopeMissing("no tenant in context")
+    if isinstance(tenant, rowcache.CachedTenant):  # made an ORM row on first use (rowcache.py)
+        tenant = g.tenant = tenant.row()
     return tenant
 
 
@@ -52,7 +54,7 @@ def current_tenant_id() -> uuid.UUID | None:
     return g.get("tenant_id")
 
 
-def set_tenant(tenant: Tenant | None) -> None:
+def set_tenant(tenant: Tenant | rowcache.CachedTenant | None) -> None:
     """Make `tenant` the scope of every following query in this app context."""
     g.tenant = tenant
     g.tenant_id = tenant.id if tenant else None

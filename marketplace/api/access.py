@@ -12,7 +12,7 @@ from marketplace import rowcache
 from marketplace.errors import AccountSuspended, Forbidden, Unauthorized
 from marketplace.models import User
 from marketplace.services import tokens
-from marketplace.tenancy import current_tenant
+from marketplace.tenancy import TenantScopeMissing, current_tenant_id
 
 
 def bearer_token() -> str:
@@ -24,10 +24,12 @@ def bearer_token() -> str:
     return token.strip()
 
 
-def authenticate() -> User:
+def authenticate() -> User | rowcache.CachedUser:
     """Resolve the caller from their access token, in the current tenant only."""
     token = bearer_token()
-    tenant_id = current_tenant().id
+    tenant_id = current_tenant_id()
+    if tenant_id is None:
+        raise TenantScopeMissing("no tenant in context")
     prefetch = rowcache.auth_prefetch()
     if prefetch is not None and prefetch.token == token:
         # Revocation and the user's version were read with the tenant's, in one Redis round trip.
@@ -46,7 +48,15 @@ def authenticate() -> User:
 
 
 def current_user() -> User:
-    """The authenticated user of this request."""
+    """The authenticated user of this request, as an ORM row (detached when it came from the cache)."""
+    user = g.user
+    if isinstance(user, rowcache.CachedUser):
+        user = g.user = user.row()
+    return user
+
+
+def current_caller() -> User | rowcache.CachedUser:
+    """The authenticated caller's id and role, as the hot reads need them: no ORM row made for them."""
     return g.user
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from marketplace.api.access import current_user, login_required
+from marketplace.api.access import current_caller, current_user, login_required
 from marketplace.api.parsing import Blueprint
 from marketplace.jsonio import json_response
 from marketplace.schemas.campaigns import (
@@ -89,7 +89,7 @@ def cancel(campaign_id: uuid.UUID) -> Any:
 def matches(args: dict[str, Any], campaign_id: uuid.UUID) -> Any:
     """Ranked matches of the campaign's latest matching run (brand members and admins)"""
     # Written straight to JSON in MatchSchema's shape (the schema documents it): docs/PERFORMANCE.md.
-    return json_response(matching.match_page(current_user(), campaign_id, args["cursor"], args["limit"]))
+    return json_response(matching.match_page(current_caller(), campaign_id, args["cursor"], args["limit"]))
 
 
 @blp.route("/<uuid:campaign_id>/portfolio", methods=["GET"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from marketplace.api.access import current_user, login_required
+from marketplace.api.access import current_caller, current_user, login_required
 from marketplace.api.parsing import Blueprint
 from marketplace.jsonio import json_response
 from marketplace.schemas.common import page_of
@@ -73,7 +73,7 @@ def post_metrics(data: dict[str, Any]) -> Any:
 @blp.response(200, page_of(ProfileSummarySchema))
 def search_influencers(args: dict[str, Any]) -> Any:
     """Search influencers with filters, sorts and cursor pagination"""
-    page = search.search_influencers(current_user(), args)
+    page = search.search_influencers(current_caller(), args)
     # The items hold exactly the schema's fields in JSON's types (the id a UUID, written as its
     # string): written straight to JSON, the hottest read skips the schema's dump (docs/PERFORMANCE.md).
     return json_response({"items": page.items, "next_cursor": page.next_cursor})

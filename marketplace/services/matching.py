@@ -85,6 +85,7 @@ from marketplace.models import (
     RatePrice,
     User,
 )
+from marketplace.rowcache import CachedUser
 from marketplace.services import one_message
 from marketplace.services.pagination import (
     SortKey,
@@ -93,7 +94,7 @@ from marketplace.services.pagination import (
     page_size,
 )
 from marketplace.services.search_sql import array_overlaps, greatest, is_postgres, json_number, least
-from marketplace.tenancy import current_tenant, get_or_404
+from marketplace.tenancy import current_tenant, current_tenant_id, get_or_404
 
 P = InfluencerProfile
 MATCH_JOB = "workers.jobs.matching.match_campaign"
@@ -733,7 +734,9 @@ _INFLUENCER_FIELDS = (
 _MATCH_ORDER = [SortKey(CampaignMatch.rank, False, lambda row: row[0], int)]
 
 
-def match_page(user: User, campaign_id: uuid.UUID, cursor: str | None, limit: int | None) -> dict[str, Any]:
+def match_page(
+    user: User | CachedUser, campaign_id: uuid.UUID, cursor: str | None, limit: int | None
+) -> dict[str, Any]:
     """A page of a campaign's stored matches, best first, as MatchSchema documents them (brand members
     of the campaign's brand and admins; anyone else gets 404 as for a campaign that does not exist).
 
@@ -741,7 +744,7 @@ def match_page(user: User, campaign_id: uuid.UUID, cursor: str | None, limit: in
     trip for the busiest read of a campaign, with row-level security set for both statements.
     """
     limit = page_size(limit)
-    tenant_id = current_tenant().id
+    tenant_id = current_tenant_id()
     params: dict[str, Any] = {
         "tenant_id": tenant_id,
         "campaign_id": campaign_id,
@@ -759,7 +762,7 @@ def match_page(user: User, campaign_id: uuid.UUID, cursor: str | None, limit: in
         if not viewer or not (user.role == "admin" or (user.role == "brand" and viewer[0][0])):
             raise NotFound("No such campaign.")
     else:
-        require_match_viewer(user, campaign_id)
+        require_match_viewer(user.row() if isinstance(user, CachedUser) else user, campaign_id)
         stmt = _matches_statement(bool(cursor), postgres=False)
         rows = list(db.session.connection().execute(stmt, params).all())
     page = page_of_rows(rows, limit, _MATCH_ORDER)

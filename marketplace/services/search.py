@@ -37,6 +37,7 @@ from marketplace.domain import niches as niche_rules
 from marketplace.errors import Forbidden
 from marketplace.extensions import db
 from marketplace.models import InfluencerProfile, RatePrice, User
+from marketplace.rowcache import CachedUser
 from marketplace.services import one_message
 from marketplace.services.pagination import (
     Page,
@@ -79,7 +80,7 @@ _statements: dict[tuple[Any, ...], tuple[Any, list[SortKey]]] = {}
 _statements_lock = threading.Lock()
 
 
-def search_influencers(viewer: User, args: dict[str, Any]) -> Page:
+def search_influencers(viewer: User | CachedUser, args: dict[str, Any]) -> Page:
     """Brands and admins search the tenant's listed influencers.
 
     Items are dicts with ProfileSummarySchema's keys (id a UUID), in the order of the sort.

@@ -95,3 +95,31 @@ def test_password_hashes_stay_out_of_the_cache(app: Flask, client: FlaskClient) 
     cached = app.extensions["marketplace.rowcache"].users._entries
     assert cached and all("password_hash" not in values for _, _, values in cached.values())
     assert all("role" in values and "suspended_at" in values for _, _, values in cached.values())
+
+
+def test_a_warm_request_makes_orm_rows_only_for_the_views_that_ask(app: Flask, client: FlaskClient) -> None:
+    """From the cache, the tenant and the caller arrive as their cached values (id, role, suspension at
+    hand); current_tenant() and current_user() turn them into detached ORM rows once, on first use."""
+    from flask import g
+    from sqlalchemy import inspect
+
+    from marketplace.api.access import authenticate, current_caller, current_user
+    from marketplace.models import Tenant, User
+    from marketplace.tenancy import current_tenant, current_tenant_id, resolve_tenant_from_request
+
+    make_tenant(app, "alpha")
+    brand = make_caller(app, client, "alpha", role="brand")
+    assert brand.get("/api/v1/me").status_code == 200  # caches both rows
+    with app.test_request_context("/api/v1/influencers", headers=brand.headers):
+        resolve_tenant_from_request()
+        assert isinstance(g.tenant, rowcache.CachedTenant)
+        assert authenticate().role == "brand"
+        caller = current_caller()
+        assert isinstance(caller, rowcache.CachedUser) and str(caller.id) == brand.user_id
+        assert not caller.is_suspended and current_tenant_id() == g.tenant.id
+        user = current_user()
+        assert isinstance(user, User) and inspect(user).detached and str(user.id) == brand.user_id
+        assert current_user() is user and current_caller() is user  # made once
+        tenant = current_tenant()
+        assert isinstance(tenant, Tenant) and inspect(tenant).detached and tenant.slug == "alpha"
+        assert current_tenant() is tenant
