@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, Select, and_, or_, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -74,8 +75,8 @@ def _decode_value(python_type: type, raw: Any) -> Any:
 
 def encode_cursor(values: list[Any]) -> str:
     """Serialise the sort key of the last row into an opaque cursor."""
-    raw = json.dumps([_encode_value(v) for v in values], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    raw = orjson.dumps([_encode_value(v) for v in values])  # compact JSON, as json.loads reads back
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str, order: list[SortKey]) -> list[Any]:
