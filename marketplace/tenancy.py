@@ -54,6 +54,14 @@ def current_tenant_id() -> uuid.UUID | None:
     return g.get("tenant_id")
 
 
+def required_tenant_id() -> uuid.UUID:
+    """The current tenant's id; raises if none is set (current_tenant without making its ORM row)."""
+    tenant_id = current_tenant_id()
+    if tenant_id is None:
+        raise TenantScopeMissing("no tenant in context")
+    return tenant_id
+
+
 def set_tenant(tenant: Tenant | rowcache.CachedTenant | None) -> None:
     """Make `tenant` the scope of every following query in this app context."""
     g.tenant = tenant

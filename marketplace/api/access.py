@@ -12,7 +12,7 @@ from marketplace import rowcache
 from marketplace.errors import AccountSuspended, Forbidden, Unauthorized
 from marketplace.models import User
 from marketplace.services import tokens
-from marketplace.tenancy import TenantScopeMissing, current_tenant_id
+from marketplace.tenancy import required_tenant_id
 
 
 def bearer_token() -> str:
@@ -27,9 +27,7 @@ def bearer_token() -> str:
 def authenticate() -> User | rowcache.CachedUser:
     """Resolve the caller from their access token, in the current tenant only."""
     token = bearer_token()
-    tenant_id = current_tenant_id()
-    if tenant_id is None:
-        raise TenantScopeMissing("no tenant in context")
+    tenant_id = required_tenant_id()
     prefetch = rowcache.auth_prefetch()
     if prefetch is not None and prefetch.token == token:
         # Revocation and the user's version were read with the tenant's, in one Redis round trip.

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.models import Brand, BrandExclusion, BrandMember, InfluencerProfile, User
+from marketplace.rowcache import CachedUser
 from marketplace.services.auth import normalise_email
 from marketplace.tenancy import get_or_404
 
@@ -29,7 +30,7 @@ def member_user_ids(brand_id: uuid.UUID) -> list[uuid.UUID]:
     )
 
 
-def brand_ids_of(user: User) -> list[uuid.UUID]:
+def brand_ids_of(user: User | CachedUser) -> list[uuid.UUID]:
     """The brands a user acts for."""
     return list(
         db.session.execute(select(BrandMember.brand_id).where(BrandMember.user_id == user.id)).scalars()

@@ -94,7 +94,7 @@ from marketplace.services.pagination import (
     page_size,
 )
 from marketplace.services.search_sql import array_overlaps, greatest, is_postgres, json_number, least
-from marketplace.tenancy import current_tenant, current_tenant_id, get_or_404
+from marketplace.tenancy import current_tenant, get_or_404, required_tenant_id
 
 P = InfluencerProfile
 MATCH_JOB = "workers.jobs.matching.match_campaign"
@@ -744,7 +744,7 @@ def match_page(
     trip for the busiest read of a campaign, with row-level security set for both statements.
     """
     limit = page_size(limit)
-    tenant_id = current_tenant_id()
+    tenant_id = required_tenant_id()
     params: dict[str, Any] = {
         "tenant_id": tenant_id,
         "campaign_id": campaign_id,
@@ -762,7 +762,7 @@ def match_page(
         if not viewer or not (user.role == "admin" or (user.role == "brand" and viewer[0][0])):
             raise NotFound("No such campaign.")
     else:
-        require_match_viewer(user.row() if isinstance(user, CachedUser) else user, campaign_id)
+        require_match_viewer(user, campaign_id)
         stmt = _matches_statement(bool(cursor), postgres=False)
         rows = list(db.session.connection().execute(stmt, params).all())
     page = page_of_rows(rows, limit, _MATCH_ORDER)
@@ -838,7 +838,7 @@ def _match_item(row: Any) -> dict[str, Any]:
     }
 
 
-def require_match_viewer(user: User, campaign_id: Any) -> Campaign:
+def require_match_viewer(user: User | CachedUser, campaign_id: Any) -> Campaign:
     """Matches are for the campaign's brand members and admins only."""
     from marketplace.services.brands import brand_ids_of
 
