@@ -57,17 +57,10 @@ class Profile(db.Model):  # type: ignore[name-defined,misc]
     tier: Mapped[str] = mapped_column(String(10))
     engagement_rate: Mapped[float] = mapped_column(Float)
     verified: Mapped[bool] = mapped_column(Boolean)
+    owner_suspended: Mapped[bool] = mapped_column(Boolean)
     rating_avg: Mapped[float | None] = mapped_column(Float)
     fraud_risk: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[Any] = mapped_column(DateTime(timezone=True))
-
-
-class UserRow(db.Model):  # type: ignore[name-defined,misc]
-    __tablename__ = "users"
-
-    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    suspended_at: Mapped[Any] = mapped_column(DateTime(timezone=True))
 
 
 class SearchArgs(Schema):
@@ -126,8 +119,7 @@ def search() -> Any:
     except ValidationError as error:
         return jsonify(errors=error.messages), 422
     tenant = args["tenant"]
-    suspended = select(UserRow.id).where(UserRow.tenant_id == tenant, UserRow.suspended_at.is_not(None))
-    stmt = select(Profile).where(Profile.tenant_id == tenant, Profile.user_id.not_in(suspended))
+    stmt = select(Profile).where(Profile.tenant_id == tenant, Profile.owner_suspended.is_(False))
     arrays = (("niche", Profile.niches), ("platform", Profile.platforms), ("language", Profile.languages))
     for name, column in arrays:
         if args.get(name):

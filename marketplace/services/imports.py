@@ -285,7 +285,7 @@ def _write_batch(tenant: Tenant, batch: list[Influencer], outcome: ImportOutcome
         profile = profiles.get(user.id)
         changed = profile is None
         if profile is None:
-            profile = _new_profile(user.id)
+            profile = _new_profile(user.id, owner_suspended=user.is_suspended)
             new_profiles.append(profile)
         changed = _apply_profile(profile, influencer.profile) or changed
         owned = accounts[profile.id]
@@ -316,9 +316,10 @@ def _write_batch(tenant: Tenant, batch: list[Influencer], outcome: ImportOutcome
         db.session.flush()
 
 
-def _new_profile(user_id: uuid.UUID) -> InfluencerProfile:
+def _new_profile(user_id: uuid.UUID, *, owner_suspended: bool) -> InfluencerProfile:
     return InfluencerProfile(
-        id=uuid.uuid4(), user_id=user_id, display_name="", bio="", country=None, languages=[], niches=[],
+        id=uuid.uuid4(), user_id=user_id, owner_suspended=owner_suspended, display_name="", bio="",
+        country=None, languages=[], niches=[],
         audience_countries={}, audience_ages={}, audience_genders={}, accepts_in_kind=False,
         min_cash_rate_minor=None,
     )  # fmt: skip

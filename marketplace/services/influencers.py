@@ -100,7 +100,7 @@ def save_my_profile(user: User, data: dict[str, Any]) -> InfluencerProfile:
         select(InfluencerProfile).where(InfluencerProfile.user_id == user.id).with_for_update()
     ).scalar_one_or_none()
     if profile is None:
-        profile = InfluencerProfile(user_id=user.id)
+        profile = InfluencerProfile(user_id=user.id, owner_suspended=user.is_suspended)
         db.session.add(profile)
     audience = data["audience"]
     profile.display_name = data["display_name"].strip()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from marketplace.domain.lifecycles import check_transition
 from marketplace.errors import Conflict
 from marketplace.extensions import db
@@ -26,6 +28,7 @@ def suspend(admin: User, user_id: Any, reason: str) -> User:
         raise Conflict("The user is already suspended.")
     before = audit.snapshot(user, USER_FIELDS)
     user.suspended_at = utcnow()
+    _profile_follows(user)
     withdrawn = []
     for offer in pending_for_user(user.id):
         offer.status = check_transition("offer", offer.status, "withdrawn")
@@ -50,6 +53,7 @@ def reinstate(admin: User, user_id: Any, reason: str) -> User:
         raise Conflict("The user is not suspended.")
     before = audit.snapshot(user, USER_FIELDS)
     user.suspended_at = None
+    _profile_follows(user)
     audit.record(
         admin,
         "user.reinstate",
@@ -61,6 +65,16 @@ def reinstate(admin: User, user_id: Any, reason: str) -> User:
     notify(user.id, "account_reinstated", "Your account was reinstated")
     db.session.commit()
     return user
+
+
+def _profile_follows(user: User) -> None:
+    """The user's profile, if they have one, carries their suspension (InfluencerProfile.owner_suspended,
+    by which a search leaves them out), written in the same transaction as users.suspended_at."""
+    profile = db.session.execute(
+        select(InfluencerProfile).where(InfluencerProfile.user_id == user.id).with_for_update()
+    ).scalar_one_or_none()
+    if profile is not None:
+        profile.owner_suspended = user.is_suspended
 
 
 def verify(admin: User, profile_id: Any, verified: bool) -> InfluencerProfile:

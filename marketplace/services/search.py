@@ -51,7 +51,6 @@ from marketplace.services.search_sql import array_overlaps, is_postgres, text_ma
 from marketplace.tenancy import current_tenant_id, sync_session_tenant
 
 P = InfluencerProfile.__table__
-U = User.__table__
 R = RatePrice.__table__
 UNRATED = "CAST(-1.0 AS DOUBLE PRECISION)"  # unrated profiles sort below every rating
 # What a result shows (ProfileSummarySchema): API name, column. Rows carry these first, in this order,
@@ -180,11 +179,10 @@ def _build(args: dict[str, Any], params: dict[str, Any], *, postgres: bool) -> t
     joined: Any = P
     # The tenant, stated for each table (the tenancy hook rewrites ORM statements only).
     tenant = bindparam("tenant_id", type_=P.c.tenant_id.type)
-    # Suspended users' profiles are left out as a NOT IN of that small set (the partial index
-    # ix_users_tenant_suspended), which PostgreSQL hashes once, rather than a join that looks every
-    # candidate's user up; every profile has its user (foreign key), so the two are the same.
-    suspended = select(U.c.id).where(U.c.tenant_id == tenant, U.c.suspended_at.is_not(None))
-    where: list[Any] = [P.c.tenant_id == tenant, P.c.user_id.not_in(suspended)]
+    # Suspended users' profiles are left out by the profile's own copy of the suspension, which the
+    # moderation service writes with it: a subquery on users was a second query to plan in every
+    # search (migration 0013).
+    where: list[Any] = [P.c.tenant_id == tenant, P.c.owner_suspended.is_(False)]
     for name, column in (("niche", P.c.niches), ("language", P.c.languages), ("platform", P.c.platforms)):
         if args.get(name):
             where.append(_overlaps(column, name, params, postgres))

@@ -188,6 +188,7 @@ def test_moderation_is_audited_and_suspension_withdraws_offers(app: Flask, clien
         admin.post(f"/api/v1/admin/users/{user_id}/reinstate", json={"reason": "Cleared"}).status_code == 200
     )
     assert influencer.get("/api/v1/me").status_code == 200
+    assert [p["id"] for p in brand.get("/api/v1/influencers").get_json()["items"]] == [influencer.profile_id]
     verified = admin.post(
         f"/api/v1/admin/influencers/{influencer.profile_id}/verify", json={"verified": True}
     )

@@ -212,3 +212,41 @@ def test_relevance_is_ts_rank_of_the_text(app: Flask, client: FlaskClient, peopl
             assert _names(brand, f"q={q}") == expected, q
             assert _names(brand, f"q={q}&sort=relevance") == expected, q
     assert _names(brand, "q=food")[:2] == ["Cook 0", "Cook 1"]
+
+
+def test_the_engagement_index_covers_a_search_by_engagement(app: Flask) -> None:
+    """Every profile column such a search reads is in ix_influencer_profiles_tenant_engagement (key or
+    INCLUDE), so PostgreSQL answers it by an index-only scan (migration 0013): a column added to the
+    results or a filter added to the search must be added to SEARCH_COLUMNS and the index too."""
+    from sqlalchemy.sql import visitors
+
+    from marketplace.models.influencer import SEARCH_COLUMNS
+    from marketplace.services import search
+
+    filters = {
+        "niche": ["food"],
+        "related": False,
+        "country": ["FR"],
+        "language": ["fr"],
+        "platform": ["instagram"],
+        "tier": ["micro"],
+        "min_followers": 1,
+        "max_followers": 10,
+        "min_engagement": 0.01,
+        "max_engagement": 0.5,
+        "verified": True,
+    }
+    with app.app_context():
+        index = next(i for i in search.P.indexes if i.name == "ix_influencer_profiles_tenant_engagement")
+        covered = {c.name for c in index.columns} | set(index.dialect_options["postgresql"]["include"])
+        assert covered == {"tenant_id", "engagement_rate", "id", *SEARCH_COLUMNS}
+        for args in ({"sort": "relevance"}, {**filters, "sort": "engagement"}, {**filters, "cursor": "x"}):
+            args = {"sort": "relevance", **args}
+            stmt, order = search._build(args, {"niche": ["food"], "country": ["FR"]}, postgres=True)
+            read = {
+                element.name
+                for element in visitors.iterate(stmt)
+                if getattr(element, "table", None) is search.P and hasattr(element, "name")
+            }
+            assert read and read <= covered, read - covered
+            assert order[0].expression is search.P.c.engagement_rate

@@ -173,6 +173,21 @@ def test_existing_accounts(app: Flask, client: FlaskClient, admin: Caller, redis
     assert influencer.get("/api/v1/me").status_code == 200
 
 
+def test_profile_imported_for_a_suspended_user_stays_out_of_search(
+    app: Flask, client: FlaskClient, admin: Caller, redis_client: Redis
+) -> None:
+    """The new profile carries its owner's suspension (owner_suspended) until an admin reinstates them."""
+    brand = make_caller(app, client, "alpha", role="brand")
+    user = make_caller(app, client, "alpha", role="influencer", email="held@example.com")
+    user_id = user.get("/api/v1/me").get_json()["id"]
+    assert admin.post(f"/api/v1/admin/users/{user_id}/suspend", json={"reason": "x"}).status_code == 200
+    result = run(admin, "email,display_name,niches\r\nheld@example.com,Held,food\r\n", redis_client)["result"]
+    assert (result["created"], result["updated"], result["errors"]) == (0, 1, [])
+    assert brand.get("/api/v1/influencers").get_json()["items"] == []
+    assert admin.post(f"/api/v1/admin/users/{user_id}/reinstate", json={"reason": "y"}).status_code == 200
+    assert [p["display_name"] for p in brand.get("/api/v1/influencers").get_json()["items"]] == ["Held"]
+
+
 def test_imported_user_cannot_log_in(admin: Caller, client: FlaskClient, redis_client: Redis) -> None:
     """The unusable password refuses every login until the influencer claims the account."""
     run(admin, GOOD_AND_BAD, redis_client)
