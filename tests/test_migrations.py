@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
+from flask.testing import FlaskClient
 
 from marketplace.extensions import db
+from tests.conftest import DATABASE_URL, OWNER_ROLE, as_role
+from tests.factories import make_influencer, make_tenant
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,3 +43,21 @@ def test_upgrade_and_downgrade_on_sqlite(tmp_path: Path) -> None:
         )
         assert result.returncode == 0, result.stderr
     assert (tmp_path / "m.db").stat().st_size > 0
+
+
+def test_0013_marks_the_profiles_of_users_already_suspended(app: Flask, client: FlaskClient) -> None:
+    """The upgrade's fill sets owner_suspended on the profiles of users suspended before it, only those."""
+    spec = importlib.util.spec_from_file_location(
+        "migration_0013", ROOT / "migrations" / "versions" / "0013_search_planning.py"
+    )
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    make_tenant(app, "alpha")
+    held, free = make_influencer(app, client, "alpha"), make_influencer(app, client, "alpha")
+    with psycopg.connect(as_role(DATABASE_URL, OWNER_ROLE)) as owner:
+        # As a database from before 0013 holds them: the suspension on the user, not on the profile.
+        owner.execute("UPDATE users SET suspended_at = now() WHERE id = %s", (held.user_id,))
+        owner.execute(migration.FILL_OWNER_SUSPENDED)
+        flags = dict(owner.execute("SELECT id::text, owner_suspended FROM influencer_profiles").fetchall())
+    assert flags == {held.profile_id: True, free.profile_id: False}

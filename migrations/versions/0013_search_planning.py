@@ -55,6 +55,14 @@ SEARCH_COLUMNS = [
 ]
 
 
+# Every profile whose user is suspended now (the migration's owner role: no row-level security).
+FILL_OWNER_SUSPENDED = (
+    "UPDATE influencer_profiles SET owner_suspended = true WHERE EXISTS (SELECT 1 FROM users"
+    " WHERE users.tenant_id = influencer_profiles.tenant_id AND users.id = influencer_profiles.user_id"
+    " AND users.suspended_at IS NOT NULL)"
+)
+
+
 def upgrade():
     # Plain ALTER TABLE, not a batch: SQLite's batch copies the table, generated columns included.
     op.add_column(
@@ -63,11 +71,7 @@ def upgrade():
     )
     for column in ONE_ARRAY_INDEXES:
         op.drop_index(f"ix_influencer_profiles_{column}", table_name="influencer_profiles")
-    op.execute(
-        "UPDATE influencer_profiles SET owner_suspended = true WHERE EXISTS (SELECT 1 FROM users"
-        " WHERE users.tenant_id = influencer_profiles.tenant_id AND users.id = influencer_profiles.user_id"
-        " AND users.suspended_at IS NOT NULL)"
-    )
+    op.execute(FILL_OWNER_SUSPENDED)
     if op.get_bind().dialect.name != "postgresql":
         return  # SQLite has no INCLUDE: its engagement index stays as it was
     op.execute("SET LOCAL maintenance_work_mem = '256MB'")
