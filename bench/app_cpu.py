@@ -24,7 +24,7 @@ from typing import Any
 
 import load_setup as setup
 from bench_db import environment
-from load import _postgres_backends
+from load import _postgres_backends, stat_fields
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "app_cpu.json"
 
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
         environ = EnvironBuilder(path=path, headers=headers).get_environ()
         for _ in range(100):
             call(environ)
-        postmaster = _parent(_postgres_backends()[0])
+        postmaster = int(stat_fields(_postgres_backends()[0])[1])
         pg_before = _cluster_ticks(postmaster)
         started = time.process_time()
         for _ in range(args.requests):
@@ -102,10 +102,6 @@ def main(argv: list[str] | None = None) -> None:
     print(f"wrote {args.out}", file=sys.stderr)
 
 
-def _parent(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
-
-
 def _cluster_ticks(postmaster: int) -> int:
     """CPU ticks of the PostgreSQL server's processes: the postmaster's children alive now (backends,
     background processes) and those that exited (cutime + cstime), such as a connection the pool
@@ -114,12 +110,12 @@ def _cluster_ticks(postmaster: int) -> int:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+                fields = stat_fields(entry.name)
             except OSError:
                 continue
             if int(fields[1]) == postmaster:
                 total += int(fields[11]) + int(fields[12])
-    fields = Path(f"/proc/{postmaster}/stat").read_text().rpartition(")")[2].split()
+    fields = stat_fields(postmaster)
     return total + int(fields[13]) + int(fields[14])
 
 

@@ -120,9 +120,15 @@ def wait_for_quiet(threshold: float, longest: int) -> dict[str, Any]:
     }
 
 
+def stat_fields(pid: int | str) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command's name: [1] the parent's pid, [11] + [12] the
+    process's CPU ticks (utime + stime), [13] + [14] those of its exited children (cutime + cstime)."""
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+
+
 def _ticks(pid: int) -> int:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        fields = stat_fields(pid)
     except OSError:
         return 0
     return int(fields[11]) + int(fields[12])  # utime + stime
@@ -147,8 +153,7 @@ def _reaped_ticks(backends: list[int]) -> int:
     """
     for pid in backends:
         try:
-            parent = int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
-            fields = Path(f"/proc/{parent}/stat").read_text().rpartition(")")[2].split()
+            fields = stat_fields(int(stat_fields(pid)[1]))
         except (OSError, ValueError, IndexError):
             continue
         return int(fields[13]) + int(fields[14])  # cutime + cstime

@@ -44,9 +44,10 @@ def as_role(url: str, role: str) -> str:
     return make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
 
 
-def _row_level_security_migration() -> Any:
-    path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / "0011_row_level_security.py"
-    spec = importlib.util.spec_from_file_location("migration_0011", path)
+def load_migration(filename: str) -> Any:
+    """A migration of migrations/versions as a module (its statements, run by tests as they need)."""
+    path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / filename
+    spec = importlib.util.spec_from_file_location(f"migration_{path.stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -71,7 +72,7 @@ def _prepare_roles_and_schema(url: str) -> None:
         conn.execute(f'GRANT CREATE, CONNECT, TEMPORARY ON DATABASE "{name}" TO {OWNER_ROLE}')
         conn.execute(f'GRANT CONNECT, TEMPORARY ON DATABASE "{name}" TO {APP_ROLE}')
         # The operator's once-per-database step of migration 0011 (index use under the policies).
-        conn.execute(_row_level_security_migration().LEAKPROOF_SQL)
+        conn.execute(load_migration("0011_row_level_security.py").LEAKPROOF_SQL)
         conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
         conn.execute(f"CREATE SCHEMA public AUTHORIZATION {OWNER_ROLE}")
         conn.execute("GRANT USAGE ON SCHEMA public TO PUBLIC")

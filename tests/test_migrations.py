@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from marketplace.extensions import db
-from tests.conftest import DATABASE_URL, OWNER_ROLE, as_role
+from tests.conftest import DATABASE_URL, OWNER_ROLE, as_role, load_migration
 from tests.factories import make_influencer, make_tenant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,12 +46,7 @@ def test_upgrade_and_downgrade_on_sqlite(tmp_path: Path) -> None:
 
 def test_0013_marks_the_profiles_of_users_already_suspended(app: Flask, client: FlaskClient) -> None:
     """The upgrade's fill sets owner_suspended on the profiles of users suspended before it, only those."""
-    spec = importlib.util.spec_from_file_location(
-        "migration_0013", ROOT / "migrations" / "versions" / "0013_search_planning.py"
-    )
-    assert spec is not None and spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = load_migration("0013_search_planning.py")
     make_tenant(app, "alpha")
     held, free = make_influencer(app, client, "alpha"), make_influencer(app, client, "alpha")
     with psycopg.connect(as_role(DATABASE_URL, OWNER_ROLE)) as owner:

@@ -40,6 +40,8 @@ depends_on = None
 ONE_ARRAY_INDEXES = ("niches", "languages", "platforms")
 ENGAGEMENT = "ix_influencer_profiles_tenant_engagement"
 ENGAGEMENT_KEY = ["tenant_id", "engagement_rate", "id"]
+# models.influencer.SEARCH_COLUMNS as of this revision, copied rather than imported (as 0010 copies
+# MATCH_COLUMNS): a later change to the model's list needs a migration of its own, not a new past.
 SEARCH_COLUMNS = [
     "owner_suspended",
     "display_name",
