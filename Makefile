@@ -12,7 +12,7 @@ export TEST_DATABASE_URL TEST_REDIS_URL
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip setuptools
 	$(BIN)/pip install --quiet -e '.[dev]'
 	# localstripe: the fake Stripe server (GPL-3.0), test and dev tooling only, never a package dependency.
 	$(BIN)/pip install --quiet 'localstripe==1.15.10'

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,10 +47,16 @@ def as_role(url: str, role: str) -> str:
 
 def load_migration(filename: str) -> Any:
     """A migration of migrations/versions as a module (its statements, run by tests as they need)."""
-    path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / filename
-    spec = importlib.util.spec_from_file_location(f"migration_{path.stem}", path)
+    return load_script(f"migrations/versions/{filename}")
+
+
+def load_script(relative_path: str) -> Any:
+    """A Python file of the repository that is not in a package (a migration, a .ci script) as a module."""
+    path = Path(__file__).resolve().parents[1] / relative_path
+    spec = importlib.util.spec_from_file_location(f"script_{path.stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
