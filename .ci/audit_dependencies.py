@@ -59,23 +59,24 @@ def from_pip_audit(report: dict[str, Any], versions: dict[str, str]) -> tuple[Au
     pip-audit names a skipped package without its version: `versions` (installed_versions()) gives it.
     """
     audit = Audit()
-    # Our own package is installed editable: it is not on PyPI and is bandit's to check, not pip-audit's.
-    dependencies = [d for d in report["dependencies"] if "editable" not in d.get("skip_reason", "")]
-    skipped = [
-        {"name": d["name"], "version": versions.get(canonical(d["name"]), "?")}
-        for d in dependencies
-        if "skip_reason" in d
-    ]
-    for dependency in dependencies:
-        if "skip_reason" in dependency:
+    skipped: list[dict[str, Any]] = []
+    for dependency in report["dependencies"]:
+        name, reason = dependency["name"], dependency.get("skip_reason")
+        if reason is not None:
+            # Our own package is installed editable: not on PyPI, and bandit's to check, not pip-audit's.
+            if "editable" not in reason:
+                skipped.append({"name": name, "version": versions.get(canonical(name), "?")})
             continue
-        audit.audited.append(f"{dependency['name']} {dependency['version']}")
+        key = f"{name} {dependency['version']}"
+        audit.audited.append(key)
         for vuln in dependency.get("vulns") or []:
-            fixes = ", ".join(vuln.get("fix_versions") or []) or "no fix released"
-            audit.vulnerable.append(
-                f"{dependency['name']} {dependency['version']}: {vuln['id']} (fixed in {fixes})"
-            )
+            audit.vulnerable.append(_finding(key, vuln["id"], vuln.get("fix_versions")))
     return audit, skipped
+
+
+def _finding(key: str, advisory: str, fixed_in: list[str] | None) -> str:
+    """One vulnerability of a package ("name version") as the audit prints it."""
+    return f"{key}: {advisory} (fixed in {', '.join(fixed_in or []) or 'no fix released'})"
 
 
 def fetch_project(name: str, base_url: str = PYPI_URL, timeout: float = 10.0) -> dict[str, Any] | None:
@@ -114,8 +115,7 @@ def audit_latest_releases(
         for vuln in document.get("vulnerabilities") or []:
             if vuln.get("withdrawn"):
                 continue
-            fixes = ", ".join(vuln.get("fixed_in") or []) or "no fix released"
-            audit.vulnerable.append(f"{key}: {vuln['id']} (fixed in {fixes})")
+            audit.vulnerable.append(_finding(key, vuln["id"], vuln.get("fixed_in")))
 
 
 def report(audit: Audit, strict: bool) -> int:
