@@ -43,7 +43,11 @@ class RedisHolder:
     def init_app(self, app: Flask) -> None:
         """Connect lazily to REDIS_URL when it is configured."""
         url = app.config["MARKETPLACE"].redis_url
-        self.client = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2) if url else None
+        # RESP2, stated: redis-py 8 speaks RESP3 unless told, and the replies rq and the key mirror read
+        # (keymirror.py) are RESP2's on every supported redis-py.
+        self.client = (
+            Redis.from_url(url, protocol=2, socket_timeout=5, socket_connect_timeout=2) if url else None
+        )
         app.extensions["redis"] = self
 
     @property

@@ -139,7 +139,9 @@ class KeyMirror:
     def _listen(self, client: Redis) -> None:
         """Open this process's listener: its own id as the redirect, broadcasting mode, subscribed."""
         pool = client.connection_pool
-        connection = pool.connection_class(**pool.connection_kwargs)
+        # RESP2 whatever the client speaks: invalidations then arrive as pub/sub messages, which the
+        # reads below take as they come (RESP3 would send them as pushes, and PING answers differently).
+        connection = pool.connection_class(**{**pool.connection_kwargs, "protocol": 2})
         try:
             connection.connect()
             connection.send_command("CLIENT", "ID")

@@ -2,6 +2,7 @@
 
 import pytest
 from cryptography.fernet import Fernet
+from flask import Flask
 
 from marketplace.config import ConfigError, Settings
 
@@ -43,3 +44,13 @@ def test_development_gets_a_random_key_and_unknown_env_refused() -> None:
     assert len(settings.secret_key) >= 32
     with pytest.raises(ConfigError):
         Settings.from_env({"MARKETPLACE_ENV": "prod"}).validate()
+
+
+def test_the_redis_client_speaks_resp2(app: Flask) -> None:
+    """Stated, not left to redis-py's default (RESP3 from redis-py 8): rq and the key mirror read
+    RESP2 replies (marketplace/extensions.py)."""
+    from marketplace.extensions import redis
+
+    with app.app_context():
+        assert redis.client is not None
+        assert redis.client.connection_pool.connection_kwargs["protocol"] == 2

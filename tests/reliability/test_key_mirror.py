@@ -59,6 +59,26 @@ def test_a_warm_read_asks_redis_nothing(redis_db: Redis, mirror: KeyMirror) -> N
     assert mgets(redis_db) == before + 1
 
 
+def test_a_client_speaking_resp3_is_mirrored_the_same() -> None:
+    """redis-py 8 speaks RESP3 unless told: the listener still speaks RESP2 (pub/sub messages, a
+    PING answered in kind), so warm reads stay local and the next read after a write sees it."""
+    mirror = KeyMirror((PREFIX,), check_seconds=0.0)  # every read pings the listener too
+    client = Redis.from_url(REDIS_URL, protocol=3)
+    writer = Redis.from_url(REDIS_URL, protocol=3)
+    try:
+        writer.set(key("r3"), b"1")
+        assert mirror.mget(client, [key("r3")]) == [b"1"]
+        before = mgets(client)
+        for _ in range(5):
+            assert mirror.mget(client, [key("r3")]) == [b"1"]
+        assert mirror.listening and mgets(client) == before
+        writer.set(key("r3"), b"2")
+        assert mirror.mget(client, [key("r3")]) == [b"2"]
+    finally:
+        writer.delete(key("r3"))
+        mirror.close()
+
+
 def test_every_change_by_another_connection_counts_on_the_next_read(
     redis_db: Redis, mirror: KeyMirror
 ) -> None:
