@@ -214,6 +214,33 @@ def test_relevance_is_ts_rank_of_the_text(app: Flask, client: FlaskClient, peopl
     assert _names(brand, "q=food")[:2] == ["Cook 0", "Cook 1"]
 
 
+def test_free_text_pages_follow_the_rank_through_ties(
+    app: Flask, client: FlaskClient, people: dict[str, Caller]
+) -> None:
+    """A relevance search ranks its page's ids first and reads their columns after (search._ranked_page):
+    paging one result at a time visits every match once, in the order of the whole list, ties
+    (equal ranks) included, and a rate asked for is shown on each row."""
+    for n, bio in enumerate(("food food", "food", "food", "food and food", "food")):
+        make_influencer(app, client, "alpha", display_name=f"Cook {n}", bio=bio)
+    brand = people["brand"]
+    for query in ("q=food", "q=food&deliverable=post&content_creation=true"):
+        whole = brand.get(f"/api/v1/influencers?{query}&limit=50").get_json()["items"]
+        assert len(whole) == 7  # five cooks, Chef Paul and Max Roams
+        seen, cursor = [], None
+        while True:
+            page = brand.get(
+                f"/api/v1/influencers?{query}&limit=1" + (f"&cursor={cursor}" if cursor else "")
+            ).get_json()
+            seen.extend(page["items"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        assert [item["id"] for item in seen] == [item["id"] for item in whole], query
+        assert [item["display_name"] for item in whole][:2] in (["Cook 0", "Cook 3"], ["Cook 3", "Cook 0"])
+    rates = {item["display_name"]: item["rate_minor"] for item in whole}
+    assert rates["Chef Paul"] == 30_000 and rates["Max Roams"] == 900_000 and rates["Cook 1"] is None
+
+
 def test_the_engagement_index_covers_a_search_by_engagement(app: Flask) -> None:
     """Every profile column such a search reads is in ix_influencer_profiles_tenant_engagement (key or
     INCLUDE), so PostgreSQL answers it by an index-only scan (migration 0013): a column added to the
