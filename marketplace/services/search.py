@@ -240,8 +240,12 @@ def _build(args: dict[str, Any], params: dict[str, Any], *, postgres: bool) -> t
     stmt = select(*columns).select_from(joined).where(*where)
     if args.get("cursor"):
         stmt = stmt.where(_after(order))
-    stmt = stmt.order_by(*[k.expression.desc() if k.descending else k.expression.asc() for k in order])
-    return stmt.limit(bindparam("page_limit", type_=Integer())), order
+    return stmt.order_by(*_ordering(order)).limit(bindparam("page_limit", type_=Integer())), order
+
+
+def _ordering(order: list[SortKey]) -> list[Any]:
+    """ORDER BY terms of the sort keys, each in its direction."""
+    return [key.expression.desc() if key.descending else key.expression.asc() for key in order]
 
 
 def _ranked_page(
@@ -258,11 +262,7 @@ def _ranked_page(
     ranked = select(ident.label("id"), rank.label("rank")).where(*where)
     if args.get("cursor"):
         ranked = ranked.where(_after(order))
-    page = (
-        ranked.order_by(rank.desc(), ident.desc())
-        .limit(bindparam("page_limit", type_=Integer()))
-        .subquery("page")
-    )
+    page = ranked.order_by(*_ordering(order)).limit(bindparam("page_limit", type_=Integer())).subquery("page")
     shown = select(*columns, page.c.rank).select_from(
         page.join(P, and_(P.c.tenant_id == tenant, P.c.id == page.c.id))
     )

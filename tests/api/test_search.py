@@ -134,18 +134,25 @@ def test_sorts(people: dict[str, Caller]) -> None:
     assert _names(brand, "q=food&sort=relevance")[0] in ("Chef Paul", "Max Roams")
 
 
+def _one_at_a_time(caller: Caller, query: str) -> list[dict]:
+    """Every item of a search, read one per page through next_cursor."""
+    items: list[dict] = []
+    cursor = None
+    while True:
+        page = caller.get(
+            f"/api/v1/influencers?{query}&limit=1" + (f"&cursor={cursor}" if cursor else "")
+        ).get_json()
+        items.extend(page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
+
+
 def test_pagination_never_repeats_or_skips_with_ties(people: dict[str, Caller]) -> None:
     """Two profiles share 10,000 followers; paging one at a time visits each profile once."""
     brand = people["brand"]
     for sort in ("-followers", "followers", "-engagement", "rating", "newest"):
-        seen, cursor = [], None
-        while True:
-            query = f"sort={sort}&limit=1" + (f"&cursor={cursor}" if cursor else "")
-            page = brand.get(f"/api/v1/influencers?{query}").get_json()
-            seen.extend(item["id"] for item in page["items"])
-            cursor = page["next_cursor"]
-            if not cursor:
-                break
+        seen = [item["id"] for item in _one_at_a_time(brand, f"sort={sort}")]
         assert len(seen) == len(set(seen)) == 5, sort
         assert seen == [
             item["id"] for item in brand.get(f"/api/v1/influencers?sort={sort}").get_json()["items"]
@@ -226,15 +233,7 @@ def test_free_text_pages_follow_the_rank_through_ties(
     for query in ("q=food", "q=food&deliverable=post&content_creation=true"):
         whole = brand.get(f"/api/v1/influencers?{query}&limit=50").get_json()["items"]
         assert len(whole) == 7  # five cooks, Chef Paul and Max Roams
-        seen, cursor = [], None
-        while True:
-            page = brand.get(
-                f"/api/v1/influencers?{query}&limit=1" + (f"&cursor={cursor}" if cursor else "")
-            ).get_json()
-            seen.extend(page["items"])
-            cursor = page["next_cursor"]
-            if not cursor:
-                break
+        seen = _one_at_a_time(brand, query)
         assert [item["id"] for item in seen] == [item["id"] for item in whole], query
         assert [item["display_name"] for item in whole][:2] in (["Cook 0", "Cook 3"], ["Cook 3", "Cook 0"])
     rates = {item["display_name"]: item["rate_minor"] for item in whole}
