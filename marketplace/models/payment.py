@@ -52,6 +52,8 @@ LEDGER_ACCOUNTS = (
     "transfer_out",  # transferred to the influencer's connected account
     "platform_fee_revenue",  # the platform's fee, earned at release
     "refund",  # returned to the brand
+    "chargeback",  # returned to the brand by its bank: a chargeback the platform lost
+    "chargeback_loss",  # the platform's own money that paid a lost chargeback (goes negative)
     "in_kind_memo",  # memo pair: the declared value of goods given in kind, never money
     "in_kind_received",
 )
@@ -122,6 +124,11 @@ class Payment(TenantScoped, db.Model):
     failure_code: Mapped[str | None] = mapped_column(String(100))
     failure_message: Mapped[str | None] = mapped_column(Text)
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A chargeback on the charge (charge.dispute.*, migration 0014): Stripe's dispute, its status as
+    # last recorded (won, lost or warning_closed at its end) and the disputed amount in minor units.
+    stripe_dispute_id: Mapped[str | None] = mapped_column(String(255))
+    dispute_status: Mapped[str | None] = mapped_column(String(30))
+    disputed_minor: Mapped[int | None] = mapped_column(Integer)
 
 
 class Transfer(TenantScoped, db.Model):

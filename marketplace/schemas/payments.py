@@ -61,6 +61,13 @@ class PaymentSchema(ma.Schema):
     failure_message = fields.String(allow_none=True)
     created_at = fields.DateTime()
     succeeded_at = fields.DateTime(allow_none=True)
+    dispute_status = fields.String(
+        allow_none=True,
+        metadata={"description": "Stripe's status of a chargeback on the charge (won, lost... at its end)"},
+    )
+    disputed_minor = fields.Integer(
+        allow_none=True, metadata={"description": "The amount the chargeback disputes, in minor units"}
+    )
 
 
 class PayoutAccountCreateSchema(ma.Schema):

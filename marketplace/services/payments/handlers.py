@@ -9,12 +9,11 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from marketplace.domain.lifecycles import can_transition
 from marketplace.domain.money import format_money
 from marketplace.extensions import db
 from marketplace.models import Contract, Payment, Transfer
 from marketplace.payments.amounts import from_stripe_amount
-from marketplace.services.payments import ledger
+from marketplace.services.payments import chargebacks, ledger
 from marketplace.services.payments.funding import apply_payment_failed, apply_payment_succeeded, sync_payment
 from marketplace.services.payments.notices import tell_admins
 from marketplace.services.payments.payouts import account_updated
@@ -82,25 +81,15 @@ def on_charge_refunded(obj: dict[str, Any], followups: Followups) -> str:
 
 
 def on_dispute_created(obj: dict[str, Any], followups: Followups) -> str:
-    """charge.dispute.created (a chargeback): freeze the contract as disputed and alert the admins."""
-    payment = payment_for(obj)
-    if payment is None:
-        return "ignored: unknown payment"
-    contract = get_or_404(Contract, payment.contract_id, for_update=True)
-    outcome = f"contract already {contract.status}"
-    if contract.status != "disputed" and can_transition("contract", contract.status, "disputed"):
-        contract.status_before_dispute = contract.status
-        contract.status = "disputed"
-        outcome = "contract frozen as disputed"
-    amount = from_stripe_amount(int(obj.get("amount") or 0), payment.currency)
-    tell_admins(
-        "chargeback",
-        f"Chargeback of {format_money(amount, payment.currency)} on a contract",
-        contract_id=contract.id,
-        stripe_dispute_id=obj.get("id"),
-        reason=obj.get("reason"),
-    )
-    return outcome
+    """charge.dispute.created (a chargeback): record it, freeze the contract as disputed, alert admins."""
+    payment = _locked_payment(obj)
+    return chargebacks.opened(payment, obj) if payment else "ignored: unknown payment"
+
+
+def on_dispute_closed(obj: dict[str, Any], followups: Followups) -> str:
+    """charge.dispute.closed: won or an inquiry closed, the contract resumes; lost, the ledger pays it."""
+    payment = _locked_payment(obj)
+    return chargebacks.closed(payment, obj, followups) if payment else "ignored: unknown payment"
 
 
 def on_account_updated(obj: dict[str, Any], followups: Followups) -> str:
@@ -182,6 +171,7 @@ HANDLERS: dict[str, Callable[[dict[str, Any], Followups], str]] = {
     "payment_intent.canceled": on_intent_changed,
     "charge.refunded": on_charge_refunded,
     "charge.dispute.created": on_dispute_created,
+    "charge.dispute.closed": on_dispute_closed,
     "account.updated": on_account_updated,
     "transfer.created": on_transfer_created,
     "transfer.reversed": on_transfer_reversed,

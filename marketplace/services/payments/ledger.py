@@ -178,9 +178,27 @@ def ledger_problems(tenant_id: uuid.UUID | None = None) -> list[str]:
             problems.append(
                 f"{where(tenant, contract)}: refunds {accounts['refund']} exceed the {charged} charged"
             )
+        returned = accounts.get("refund", 0) + accounts.get("chargeback", 0)
+        if accounts.get("chargeback", 0) and returned > charged:
+            problems.append(
+                f"{where(tenant, contract)}: refunds and chargebacks {returned} exceed the {charged} charged"
+            )
 
     problems.extend(_records_match_ledger(tenant_id, per_contract, where))
     return problems
+
+
+Totals = dict[tuple[uuid.UUID, uuid.UUID], int]
+
+
+def _sums(model: Any, amount: Any, condition: Any, tenant_id: uuid.UUID | None) -> Totals:
+    """The total of `amount` per (tenant, contract) over the rows of `model` meeting `condition`."""
+    stmt = (
+        select(model.tenant_id, model.contract_id, func.coalesce(func.sum(amount), 0))
+        .where(condition)
+        .group_by(model.tenant_id, model.contract_id)
+    )
+    return {(t, c): int(total) for t, c, total in db.session.execute(_scoped(stmt, model, tenant_id))}
 
 
 def _records_match_ledger(
@@ -190,18 +208,7 @@ def _records_match_ledger(
 ) -> list[str]:
     """Payments, transfers, refunds and contract states agree with what the ledger says."""
     problems: list[str] = []
-    funded = {
-        (t, c): int(total)
-        for t, c, total in db.session.execute(
-            _scoped(
-                select(Payment.tenant_id, Payment.contract_id, func.sum(Payment.amount_minor))
-                .where(Payment.status == "succeeded")
-                .group_by(Payment.tenant_id, Payment.contract_id),
-                Payment,
-                tenant_id,
-            )
-        )
-    }
+    funded = _sums(Payment, Payment.amount_minor, Payment.status == "succeeded", tenant_id)
     for key, total in funded.items():
         if -per_contract.get(key, {}).get("brand_funding", 0) != total:
             problems.append(f"{where(*key)}: succeeded payments total {total}, ledger funding differs")
@@ -220,20 +227,15 @@ def _records_match_ledger(
     for tenant, contract, amount, reversed_ in paid:
         if per_contract.get((tenant, contract), {}).get("transfer_out", 0) != amount - reversed_:
             problems.append(f"{where(tenant, contract)}: transfer of {amount} not matched by transfer_out")
-    refunded: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
-    for tenant, contract, amount in db.session.execute(
-        _scoped(
-            select(Refund.tenant_id, Refund.contract_id, Refund.amount_minor).where(
-                Refund.status == "succeeded"
-            ),
-            Refund,
-            tenant_id,
-        )
-    ):
-        refunded[(tenant, contract)] = refunded.get((tenant, contract), 0) + amount
+    refunded = _sums(Refund, Refund.amount_minor, Refund.status == "succeeded", tenant_id)
     for key, total in refunded.items():
         if per_contract.get(key, {}).get("refund", 0) != total:
             problems.append(f"{where(*key)}: refunds of {total} not matched by the refund account")
+    charged_back = _sums(Payment, Payment.disputed_minor, Payment.dispute_status == "lost", tenant_id)
+    for key in {*charged_back, *per_contract}:
+        lost = charged_back.get(key, 0)
+        if per_contract.get(key, {}).get("chargeback", 0) != lost:
+            problems.append(f"{where(*key)}: lost chargebacks of {lost} not matched by the ledger")
     cash_funded = db.session.execute(
         _scoped(
             select(Contract.tenant_id, Contract.id).where(
