@@ -110,6 +110,24 @@ def processed(processors: dict[str, Any], values: dict[str, Any]) -> dict[str, A
 
 
 _TUPLES_OK = psycopg.pq.ExecStatus.TUPLES_OK
+_CURSORS = "marketplace_hot_cursors"  # the pool record's info: the cursors run_autocommit reuses
+
+
+def _cursor(info: dict[str, Any], driver: Any, one_statement: bool) -> Any:
+    """The connection's own cursor of the kind asked (server-bound or client-quoted), made once.
+
+    A psycopg cursor keeps what it learnt of the types it adapts (the dumpers of the parameters, the
+    loaders of the columns); a new cursor per request looked them all up again, a third of the
+    execution's CPU (docs/PERFORMANCE.md). The cursor belongs to the connection, which one thread
+    at a time has checked out; one found closed, or left from a connection the record replaced, is
+    made anew. Reusing it holds the previous result's rows until the next execute.
+    """
+    cursors = info.setdefault(_CURSORS, {})
+    cursor = cursors.get(one_statement)
+    if cursor is None or cursor.closed or cursor.connection is not driver:
+        cursor = driver.cursor() if one_statement else psycopg.ClientCursor(driver)
+        cursors[one_statement] = cursor
+    return cursor
 
 
 def _rows_of(cursor: Any) -> list[tuple[Any, ...]]:
@@ -141,7 +159,7 @@ def run_autocommit(
         driver = proxied.driver_connection
         driver.autocommit = True
         try:
-            cursor = driver.cursor() if one_statement else psycopg.ClientCursor(driver)
+            cursor = _cursor(proxied.info, driver, one_statement)
             cursor.execute(sql, values)
             rows = [_rows_of(cursor)]
             while len(rows) < results and cursor.nextset():

@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 
 from marketplace.domain.tiers import TIERS
 from marketplace.models.influencer import DELIVERABLE_TYPES, PLATFORMS
-from marketplace.schemas.common import PageArgsSchema
+from marketplace.schemas.common import PageArgsSchema, SparseLoadSchema
 from marketplace.schemas.validators import (
     COUNTRY,
     country_field,
@@ -178,7 +178,7 @@ SORTS = (
 )
 
 
-class SearchArgsSchema(PageArgsSchema):
+class SearchArgsSchema(SparseLoadSchema, PageArgsSchema):
     """Filters and sort of GET /influencers."""
 
     niche = fields.List(niche_field(), load_default=list)

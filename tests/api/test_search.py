@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import marshmallow as ma
 import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from marketplace.api.influencers import SEARCH_ARGS
+from marketplace.schemas.common import SparseLoadSchema
 from tests.conftest import DATABASE_URL, OWNER_ROLE, as_role
 from tests.factories import Caller, make_brand, make_caller, make_influencer, make_tenant, profile_body
 
@@ -276,3 +281,41 @@ def test_the_engagement_index_covers_a_search_by_engagement(app: Flask) -> None:
             }
             assert read and read <= covered, read - covered
             assert order[0].expression is search.P.c.engagement_rate
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"niche": ["food"]},
+        {"niche": ["food", "travel"], "related": "true", "country": ["FR"], "limit": "5"},
+        {"min_followers": "10000", "max_followers": "100000", "sort": "-followers", "verified": "false"},
+        {"deliverable": "post", "rate_platform": "instagram", "max_rate": "30000", "sort": "rate"},
+        {"q": "street food", "cursor": "abc", "content_creation": "false", "unknown_name": "x"},
+        {"min_followers": "10", "max_followers": "5"},  # a range the schema refuses
+        {"sort": "rate"},  # no deliverable nor platform
+        {"limit": "0", "niche": ["not-a-niche"], "min_engagement": "x"},
+        {"q": ""},
+    ],
+)
+def test_search_arguments_load_sparsely_as_marshmallow_loads_them(query: dict[str, Any]) -> None:
+    """The sparse load gives exactly what marshmallow's full walk gives: values, defaults and errors."""
+    assert isinstance(SEARCH_ARGS, SparseLoadSchema)
+
+    def outcome(load: Any) -> Any:
+        try:
+            return "loaded", load(dict(query), unknown=ma.EXCLUDE)
+        except ma.ValidationError as error:
+            return "refused", error.messages
+
+    assert outcome(SEARCH_ARGS.load) == outcome(lambda data, **kw: ma.Schema.load(SEARCH_ARGS, data, **kw))
+
+
+def test_a_sparse_schema_refuses_required_fields() -> None:
+    """Partial loading would let a missing required field through, so such a schema cannot be sparse."""
+
+    class Strict(SparseLoadSchema):
+        name = ma.fields.String(required=True)
+
+    with pytest.raises(TypeError, match="required fields"):
+        Strict()
