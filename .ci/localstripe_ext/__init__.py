@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import connect, idempotency, payment_params, transfers
+from . import connect, disputes, idempotency, payment_params, transfers
 
 
 def install(app: web.Application) -> None:
-    """Add Connect accounts, account links, transfers, marketplace parameters and Idempotency-Key."""
+    """Add Connect accounts, account links, transfers, disputes, marketplace parameters, Idempotency-Key."""
     payment_params.install()
     connect.install(app)
     transfers.install(app)
+    disputes.install(app)
     idempotency.install(app)

@@ -53,6 +53,14 @@ class EmulatedObject:
         ]
         return page
 
+    @classmethod
+    def _newest_first_where(cls, url: str, limit: Any, starting_after: Any, **filters: Any) -> List:
+        """The list newest first of the objects whose attributes equal the filters given (None: any)."""
+        wanted = {name: value for name, value in filters.items() if value is not None}
+        return cls._newest_first(
+            url, limit, starting_after, lambda obj: all(getattr(obj, n) == v for n, v in wanted.items())
+        )
+
     def _emit_changes(self, event_type: str, before: dict[str, Any], account: str | None = None) -> None:
         """Emit `event_type` with Stripe's `previous_attributes` when the export differs from `before`."""
         after = self._export()

@@ -158,14 +158,8 @@ class Transfer(EmulatedObject, StripeObject):
     ) -> List:
         """GET /v1/transfers, newest first, filtered by destination and transfer_group."""
         reject_unknown(params)
-        return cls._newest_first(
-            url,
-            limit,
-            starting_after,
-            lambda transfer: (
-                (destination is None or transfer.destination == destination)
-                and (transfer_group is None or transfer.transfer_group == transfer_group)
-            ),
+        return cls._newest_first_where(
+            url, limit, starting_after, destination=destination, transfer_group=transfer_group
         )
 
     @classmethod

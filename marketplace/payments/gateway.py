@@ -122,6 +122,12 @@ def retrieve_transfer(access: StripeAccess, transfer_id: str) -> Obj:
         return client_for(access).v1.transfers.retrieve(transfer_id).to_dict()
 
 
+def retrieve_dispute(access: StripeAccess, dispute_id: str) -> Obj:
+    """A dispute (chargeback) on one of our charges, with its status."""
+    with translated_errors():
+        return client_for(access).v1.disputes.retrieve(dispute_id).to_dict()
+
+
 def find_transfer(access: StripeAccess, *, transfer_group: str, metadata_key: str, value: str) -> Obj | None:
     """The transfer of a group whose metadata[metadata_key] is `value`, if Stripe holds one."""
     with translated_errors():

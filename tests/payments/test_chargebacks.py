@@ -1,7 +1,10 @@
 """Chargebacks from open to end: charge.dispute.created, then charge.dispute.closed won, lost or closed.
 
-localstripe has no disputes, so the events are Stripe-shaped dispute objects on the real charge of a
-real (localstripe) payment, signed with Stripe's webhook scheme and processed by a real rq worker.
+The first tests run the disputes our localstripe extension emulates (.ci/localstripe_ext/disputes.py:
+a dispute opened on the real charge, ended with Stripe's test-mode evidence or closed, and the events
+localstripe itself records). The others send Stripe-shaped dispute objects on the real charge, for
+the states the emulation does not reach (an inquiry's warning_closed, repeats and late copies). All
+are signed with Stripe's webhook scheme and processed by a real rq worker.
 """
 
 from __future__ import annotations
@@ -18,13 +21,16 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.models import Dispute, Notification, Payment
 from marketplace.services.payments.ledger import balances, ledger_problems
+from marketplace.services.payments.reconciliation import reconcile_tenant
 from marketplace.tenancy import tenant_scope
 from tests.factories import make_caller, make_tenant
 from tests.payments.factories import (
     Deal,
+    control,
     deliver,
     drain,
     funded,
+    localstripe_event,
     make_deal,
     onboarded,
     sdk,
@@ -57,6 +63,20 @@ def _send(
     for _ in range(times):
         assert deliver(client, event).status_code == 200
     drain(redis_client)
+
+
+def _funded(app: Flask, client: FlaskClient, redis_client: Redis) -> tuple[Deal, dict[str, Any]]:
+    make_tenant(app, "alpha")
+    deal = make_deal(app, client, "alpha", cash_minor=PAID)
+    return deal, funded(app, client, redis_client, deal)
+
+
+def _localstripe_dispute(client: FlaskClient, redis_client: Redis, intent: dict[str, Any]) -> dict[str, Any]:
+    """The bank disputes the charge at localstripe, whose charge.dispute.created we deliver."""
+    dispute = control("/_config/disputes", {"charge": intent["latest_charge"]["id"]})
+    assert deliver(client, localstripe_event("charge.dispute.created", dispute["id"])).status_code == 200
+    drain(redis_client)
+    return dispute
 
 
 def _chargeback(app: Flask, client: FlaskClient, redis_client: Redis, *, delivered: bool = False):
@@ -93,6 +113,54 @@ def _kinds(app: Flask, deal: Deal, user_id: str) -> list[str]:
                 select(Notification.kind).where(Notification.user_id == uuid.UUID(user_id))
             ).scalars()
         )
+
+
+@pytest.mark.parametrize(
+    ("ending", "status", "contract_status"),
+    [
+        ("winning_evidence", "won", "funded"),
+        ("losing_evidence", "lost", "cancelled"),
+        ("close", "lost", "cancelled"),
+    ],
+)
+def test_a_localstripe_chargeback_through_its_own_events(
+    app: Flask, client: FlaskClient, redis_client: Redis, ending: str, status: str, contract_status: str
+) -> None:
+    deal, intent = _funded(app, client, redis_client)
+    dispute = _localstripe_dispute(client, redis_client, intent)
+    assert (dispute["amount"], dispute["status"]) == (PAID, "needs_response")
+    assert deal.contract(app).status == "disputed"
+
+    if ending == "close":
+        sdk().v1.disputes.close(dispute["id"])
+    else:
+        sdk().v1.disputes.update(dispute["id"], {"evidence": {"uncategorized_text": ending}})
+    assert sdk().v1.disputes.retrieve(dispute["id"]).status == status
+    assert deliver(client, localstripe_event("charge.dispute.closed", dispute["id"])).status_code == 200
+    drain(redis_client)
+
+    assert deal.contract(app).status == contract_status
+    payment = _payment(app, deal)
+    assert (payment.stripe_dispute_id, payment.dispute_status) == (dispute["id"], status)
+    held = {"platform_held": PAID} if status == "won" else {"chargeback": PAID}
+    assert _books(app, deal) == {"brand_funding": -PAID, **held}
+
+
+def test_reconciliation_ends_a_chargeback_whose_closing_event_never_came(
+    app: Flask, client: FlaskClient, redis_client: Redis
+) -> None:
+    deal, intent = _funded(app, client, redis_client)
+    dispute = _localstripe_dispute(client, redis_client, intent)
+    sdk().v1.disputes.close(dispute["id"])  # Stripe says lost; its event is lost on the way
+    with app.app_context(), tenant_scope(deal.tenant_id):
+        first = reconcile_tenant()
+        assert first["errors"] == []
+        assert [line for line in first["repaired"] if "chargeback" in line] == [
+            f"chargeback of payment {_payment(app, deal).id}: contract cancelled"
+        ]
+        assert reconcile_tenant() == {"repaired": [], "errors": []}
+    assert deal.contract(app).status == "cancelled"
+    assert _books(app, deal) == {"brand_funding": -PAID, "chargeback": PAID}
 
 
 @pytest.mark.parametrize("status", ["won", "warning_closed"])
@@ -140,9 +208,7 @@ def test_a_lost_chargeback_before_approval_cancels_the_contract_and_returns_the_
 def test_a_partys_open_dispute_outlives_a_won_chargeback_and_ends_with_a_lost_one(
     app: Flask, client: FlaskClient, redis_client: Redis, status: str
 ) -> None:
-    make_tenant(app, "alpha")
-    deal = make_deal(app, client, "alpha", cash_minor=PAID)
-    intent = funded(app, client, redis_client, deal)
+    deal, intent = _funded(app, client, redis_client)
     opened = deal.brand.post(
         f"/api/v1/contracts/{deal.contract_id}/disputes",
         json={"reason": "non_delivery", "description": "Nothing was posted."},
@@ -191,9 +257,7 @@ def test_after_approval_the_influencer_is_paid_whatever_the_chargeback(
 def test_a_lost_chargeback_on_a_completed_contract_is_the_platforms_loss(
     app: Flask, client: FlaskClient, redis_client: Redis
 ) -> None:
-    make_tenant(app, "alpha")
-    deal = make_deal(app, client, "alpha", cash_minor=PAID)
-    intent = funded(app, client, redis_client, deal)
+    deal, intent = _funded(app, client, redis_client)
     set_status(app, deal, "completed")  # released earlier; the bank's decision comes months later
     _send(client, redis_client, "charge.dispute.created", _dispute(intent, "needs_response"))
     assert deal.contract(app).status == "completed"  # nothing left to freeze
@@ -207,9 +271,7 @@ def test_a_lost_chargeback_on_a_completed_contract_is_the_platforms_loss(
 def test_the_ledger_check_sees_a_lost_chargeback_the_books_lack(
     app: Flask, client: FlaskClient, redis_client: Redis
 ) -> None:
-    make_tenant(app, "alpha")
-    deal = make_deal(app, client, "alpha", cash_minor=PAID)
-    funded(app, client, redis_client, deal)
+    deal, _ = _funded(app, client, redis_client)
     with app.app_context(), tenant_scope(deal.tenant_id):
         assert ledger_problems() == []
         payment = db.session.execute(select(Payment)).scalar_one()

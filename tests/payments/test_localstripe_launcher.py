@@ -422,3 +422,66 @@ def test_account_updated_is_delivered_signed(
     assert event.data.object.payouts_enabled is True
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(body.decode(), signature, "whsec_wrong")
+
+
+def _control_refusal(base: str, path: str, form: dict[str, str]) -> dict[str, Any]:
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        _control(base, path, form)
+    assert refused.value.code == 400
+    return json.loads(refused.value.read())["error"]
+
+
+def test_a_dispute_opens_on_a_charge_and_ends_with_test_mode_evidence(
+    stripe_client: stripe.StripeClient, launcher: str
+) -> None:
+    """Stripe's test mode: winning_evidence wins, losing_evidence or close loses; each end emits closed."""
+    ends = {}
+    for ending in ("winning_evidence", "losing_evidence", "close", "under_review"):
+        intent = _paid_intent(stripe_client, amount=4200)
+        form = {"charge": _charge_id(intent), "reason": "duplicate"}
+        dispute = _control(launcher, "/_config/disputes", form)
+        assert dispute["id"].startswith("dp_")
+        assert (dispute["object"], dispute["amount"], dispute["currency"]) == ("dispute", 4200, "eur")
+        assert (dispute["charge"], dispute["status"], dispute["reason"]) == (
+            _charge_id(intent),
+            "needs_response",
+            "duplicate",
+        )
+        if ending == "close":
+            stripe_client.v1.disputes.close(dispute["id"])
+        elif ending == "under_review":  # other evidence: submitted, waiting for the bank
+            stripe_client.v1.disputes.update(dispute["id"], {"evidence": {"uncategorized_text": "receipts"}})
+        else:
+            stripe_client.v1.disputes.update(dispute["id"], {"evidence": {"uncategorized_text": ending}})
+        ends[ending] = stripe_client.v1.disputes.retrieve(dispute["id"])
+        listed = stripe_client.v1.disputes.list({"payment_intent": intent.id}).data
+        assert [d.id for d in listed] == [dispute["id"]]
+    assert {ending: d.status for ending, d in ends.items()} == {
+        "winning_evidence": "won",
+        "losing_evidence": "lost",
+        "close": "lost",
+        "under_review": "under_review",
+    }
+    events = stripe_client.v1.events.list({"limit": 100}).auto_paging_iter()
+    seen = [(e.type, e.data.object.id) for e in events if e.type.startswith("charge.dispute.")]
+    for ending, dispute in ends.items():
+        assert ("charge.dispute.created", dispute.id) in seen
+        assert (("charge.dispute.closed", dispute.id) in seen) == (ending != "under_review")
+
+
+def test_dispute_refusals(stripe_client: stripe.StripeClient, launcher: str) -> None:
+    """One dispute per charge, of at most its amount, on a known charge; a closed dispute stays closed."""
+    path = "/_config/disputes"
+    assert _control_refusal(launcher, path, {"charge": "ch_nothere"})["code"] == "resource_missing"
+    intent = _paid_intent(stripe_client, amount=1000)
+    charge = _charge_id(intent)
+    assert _control_refusal(launcher, path, {"charge": charge, "amount": "1001"})["param"] == "amount"
+    dispute = _control(launcher, path, {"charge": charge})
+    assert _control_refusal(launcher, path, {"charge": charge})["param"] == "charge"  # one per charge
+    stripe_client.v1.disputes.close(dispute["id"])
+    winning = {"evidence": {"uncategorized_text": "winning_evidence"}}
+    with pytest.raises(stripe.InvalidRequestError):
+        stripe_client.v1.disputes.update(dispute["id"], winning)
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        stripe_client.v1.disputes.retrieve("dp_nothere")
+    assert missing.value.http_status == 404

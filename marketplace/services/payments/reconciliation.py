@@ -16,6 +16,7 @@ from marketplace.models.base import utcnow
 from marketplace.models.payment import FINAL_PAYMENT_STATUSES
 from marketplace.payments import gateway
 from marketplace.payments.amounts import from_stripe_amount
+from marketplace.services.payments import chargebacks
 from marketplace.services.payments.access import access_for
 from marketplace.services.payments.funding import sync_payment
 from marketplace.services.payments.handlers import HANDLERS, record_reversal
@@ -79,6 +80,15 @@ def reconcile_tenant(lookback_days: int = 30) -> dict[str, Any]:
     ).scalars()
     for payment in list(succeeded):
         attempt(f"refunds of payment {payment.id}", lambda p=payment: _refunds(access, p))
+
+    # Chargebacks still open here whose end Stripe announced in an event we never processed.
+    open_chargebacks = db.session.execute(
+        select(Payment.id).where(
+            Payment.stripe_dispute_id.is_not(None), Payment.dispute_status.not_in(chargebacks.ENDED)
+        )
+    ).scalars()
+    for payment_id in list(open_chargebacks):
+        attempt(f"chargeback of payment {payment_id}", lambda p=payment_id: _chargeback(access, p))
 
     for refund_id in list(db.session.execute(select(Refund.id).where(Refund.status == "pending")).scalars()):
         attempt(f"refund {refund_id}", lambda r=refund_id: "sent " + execute_refund(r)["status"])
@@ -146,6 +156,15 @@ def _refunds(access: Any, payment: Payment) -> str:
     ):
         return "unchanged"
     return "; ".join(sync_refunds(payment)) or "unchanged"
+
+
+def _chargeback(access: Any, payment_id: Any) -> str:
+    """Apply the end of a chargeback Stripe holds as ended. A contract it resumes as `delivered` is
+    released by this sweep's last step, so the webhook's follow-up (queueing the release) is not needed."""
+    locked = select(Payment).where(Payment.id == payment_id).with_for_update()
+    payment = db.session.execute(locked).scalar_one()
+    dispute = gateway.retrieve_dispute(access, payment.stripe_dispute_id or "")
+    return chargebacks.closed(payment, dispute, followups=[])
 
 
 def _transfer_outcome(result: dict[str, Any]) -> str:
