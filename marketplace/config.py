@@ -47,6 +47,7 @@ class Settings:
     log_level: str = "INFO"
     access_token_minutes: int = 15
     refresh_token_days: int = 14
+    password_reset_seconds: int = 3600  # how long a password-reset token is valid
     auth_rate_limit: str = "10/minute"
     mutation_rate_limit: str = "120/minute"
     storage_dir: str = ""
@@ -85,6 +86,7 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             access_token_minutes=int(env.get("ACCESS_TOKEN_MINUTES", "15")),
             refresh_token_days=int(env.get("REFRESH_TOKEN_DAYS", "14")),
+            password_reset_seconds=int(env.get("PASSWORD_RESET_SECONDS", "3600")),
             auth_rate_limit=env.get("AUTH_RATE_LIMIT", "10/minute"),
             mutation_rate_limit=env.get("MUTATION_RATE_LIMIT", "120/minute"),
             storage_dir=env.get("STORAGE_DIR", str(instance / "storage")),

@@ -16,13 +16,13 @@ from marketplace.schemas.admin import (
     ReasonSchema,
     VerifySchema,
 )
-from marketplace.schemas.auth import AdminCreateSchema
+from marketplace.schemas.auth import AdminCreateSchema, PasswordResetTokenSchema
 from marketplace.schemas.common import page_of
 from marketplace.schemas.delivery import DisputeQueueArgsSchema, DisputeSchema, ResolveSchema
 from marketplace.schemas.fraud import FlagArgsSchema, FlagSchema
 from marketplace.schemas.influencers import ProfileSummarySchema
 from marketplace.schemas.users import UserSchema
-from marketplace.services import audit, auth, disputes, fraud_checks, moderation
+from marketplace.services import audit, auth, disputes, fraud_checks, moderation, password_reset
 from marketplace.tenancy import current_tenant
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Tenant administration")
@@ -55,6 +55,14 @@ def list_flags(args: dict[str, Any]) -> Any:
 def suspend(data: dict[str, Any], user_id: uuid.UUID) -> Any:
     """Suspend a user: no login, no action, pending offers withdrawn"""
     return moderation.suspend(current_user(), user_id, data["reason"])
+
+
+@blp.route("/users/<uuid:user_id>/password-reset", methods=["POST"])
+@login_required("admin")
+@blp.response(201, PasswordResetTokenSchema)
+def password_reset_token(user_id: uuid.UUID) -> Any:
+    """A password-reset token to hand to a user: how an imported influencer claims the account"""
+    return password_reset.admin_token(current_user(), user_id)
 
 
 @blp.route("/users/<uuid:user_id>/reinstate", methods=["POST"])

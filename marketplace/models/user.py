@@ -34,6 +34,8 @@ class User(TenantScoped, db.Model):
     display_name: Mapped[str] = mapped_column(String(120), nullable=False)
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the password was last set by a reset: the version refresh tokens carry (services/auth.py).
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_suspended(self) -> bool:

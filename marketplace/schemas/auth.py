@@ -51,3 +51,30 @@ class TokenPairSchema(ma.Schema):
     refresh_token = fields.String(required=True)
     token_type = fields.String(required=True, metadata={"example": "Bearer"})
     expires_in = fields.Integer(required=True, metadata={"description": "Access token lifetime, seconds"})
+
+
+class PasswordResetRequestSchema(ma.Schema):
+    """The email of the account whose password is forgotten."""
+
+    email = fields.String(required=True, validate=validate.Length(min=1, max=320))
+
+
+class PasswordResetSchema(ma.Schema):
+    """A reset token and the new password."""
+
+    token = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=MAX_LENGTH))
+
+
+class PasswordResetAcceptedSchema(ma.Schema):
+    """The same answer whether or not the account exists."""
+
+    status = fields.String(metadata={"enum": ["accepted"]})
+    detail = fields.String()
+
+
+class PasswordResetTokenSchema(ma.Schema):
+    """A reset token an admin hands to the user (POST /auth/password-reset/confirm takes it)."""
+
+    token = fields.String()
+    expires_in = fields.Integer(metadata={"description": "Seconds the token stays valid"})

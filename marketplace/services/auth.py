@@ -145,7 +145,13 @@ def login(tenant: Tenant, email: str, password: str) -> dict[str, Any]:
     _rehash_if_outdated(user, password)
     user.last_login_at = utcnow()
     db.session.commit()
-    return tokens.issue_pair(user.id, tenant.id, user.role)
+    return tokens.issue_pair(user.id, tenant.id, user.role, password_version(user))
+
+
+def password_version(user: User) -> int:
+    """Which password the user's sessions were opened with: the milliseconds of its last reset (0: none)."""
+    changed = user.password_changed_at
+    return 0 if changed is None else int(changed.timestamp() * 1000)
 
 
 def refresh(tenant: Tenant, refresh_token: str) -> dict[str, Any]:
@@ -156,9 +162,11 @@ def refresh(tenant: Tenant, refresh_token: str) -> dict[str, Any]:
         raise Unauthorized("The account no longer exists.")
     if user.is_suspended:
         raise AccountSuspended()
+    if claims.get("pwv", 0) != password_version(user):
+        raise Unauthorized("The password was reset since this session began: log in again.")
     if not tokens.revoke_once(claims):
         raise Unauthorized("The token has been revoked.")
-    return tokens.issue_pair(user.id, tenant.id, user.role)
+    return tokens.issue_pair(user.id, tenant.id, user.role, password_version(user))
 
 
 def logout(tenant: Tenant, access_claims: dict[str, Any], refresh_token: str | None) -> None:

@@ -48,3 +48,27 @@ def send_notification_email(notification_id: uuid.UUID) -> bool:
     notification.emailed_at = utcnow()
     db.session.commit()
     return True
+
+
+def send_password_reset(user_id: uuid.UUID) -> bool:
+    """Email a user a fresh password-reset token (made here, so it is stored nowhere else)."""
+    from marketplace.services.password_reset import lifetime_seconds, make_token
+
+    user = db.session.execute(select(User).where(User.id == user_id)).scalar_one_or_none()
+    if user is None or user.is_suspended:
+        return False
+    settings = current_app.config["MARKETPLACE"]
+    tenant = current_tenant()
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = user.email
+    message["Subject"] = f"[{tenant.name}] Reset your password"
+    message.set_content(
+        f"Hello {user.display_name},\n\nSomeone asked to reset the password of this account. If it was "
+        f"you, send this token with your new password to POST /api/v1/auth/password-reset/confirm "
+        f"(header X-Tenant: {tenant.slug}) within {lifetime_seconds() // 60} minutes:\n\n"
+        f"{make_token(user)}\n\nIf it was not you, ignore this message: your password stays as it is.\n"
+    )
+    with smtp_connection(settings.smtp_url) as connection:
+        connection.send_message(message)
+    return True

@@ -46,22 +46,40 @@ def _settings() -> Any:
     return current_app.config["MARKETPLACE"]
 
 
-def issue_pair(user_id: uuid.UUID, tenant_id: uuid.UUID, role: str) -> dict[str, Any]:
-    """Issue a fresh access token and refresh token for a user of a tenant."""
+def issue_pair(
+    user_id: uuid.UUID, tenant_id: uuid.UUID, role: str, password_version: int = 0
+) -> dict[str, Any]:
+    """Issue a fresh access token and refresh token for a user of a tenant.
+
+    The refresh token carries `password_version` (`pwv`, services/auth.password_version): a refresh
+    after the password was reset finds another version and is refused.
+    """
     settings = _settings()
     return {
         "access_token": _encode(
             user_id, tenant_id, role, "access", timedelta(minutes=settings.access_token_minutes)
         ),
         "refresh_token": _encode(
-            user_id, tenant_id, role, "refresh", timedelta(days=settings.refresh_token_days)
+            user_id,
+            tenant_id,
+            role,
+            "refresh",
+            timedelta(days=settings.refresh_token_days),
+            password_version=password_version,
         ),
         "token_type": "Bearer",  # the OAuth token type, not a secret  # nosec
         "expires_in": settings.access_token_minutes * 60,
     }
 
 
-def _encode(user_id: uuid.UUID, tenant_id: uuid.UUID, role: str, kind: str, lifetime: timedelta) -> str:
+def _encode(
+    user_id: uuid.UUID,
+    tenant_id: uuid.UUID,
+    role: str,
+    kind: str,
+    lifetime: timedelta,
+    password_version: int | None = None,
+) -> str:
     now = datetime.now(UTC)
     claims = {
         "iss": ISSUER,
@@ -73,6 +91,8 @@ def _encode(user_id: uuid.UUID, tenant_id: uuid.UUID, role: str, kind: str, life
         "iat": now,
         "exp": now + lifetime,
     }
+    if password_version is not None:
+        claims["pwv"] = password_version
     return jwt.encode(claims, _settings().secret_key, algorithm=ALGORITHM)
 
 
