@@ -11,7 +11,7 @@ Two ways to get one:
   (no account enumeration); for an existing, unsuspended account a job makes the token and emails
   the link (needs SMTP_URL; without it nothing is sent, and the log says so without the token).
 - `POST /admin/users/{id}/password-reset`: an admin gets the token to hand over (the claim link of an
-  imported influencer, or help when email does not reach the user); audited.
+  imported influencer, or help when email does not reach the user); audited; not for another admin.
 
 Setting the password applies the password policy and stamps `users.password_changed_at`: refresh
 tokens carry that stamp (services/auth.password_version), so those opened before the reset are
@@ -30,7 +30,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from marketplace.domain.passwords import password_problems
-from marketplace.errors import BadRequest, ValidationFailed
+from marketplace.errors import BadRequest, Forbidden, ValidationFailed
 from marketplace.extensions import db
 from marketplace.models import User
 from marketplace.models.base import utcnow
@@ -79,6 +79,8 @@ def request_reset(email: str) -> None:
 def admin_token(admin: User, user_id: uuid.UUID) -> dict[str, Any]:
     """An admin's reset token for a user of the tenant (audited; the token itself is not recorded)."""
     user = get_or_404(User, user_id)
+    if user.role == "admin":  # one admin taking over another's account: each resets their own by email
+        raise Forbidden("An admin's password is reset by its owner, by email.")
     token = make_token(user)
     audit.record(admin, "user.password_reset_link", "user", user.id, None, {"email": user.email})
     db.session.commit()

@@ -91,6 +91,8 @@ def test_an_imported_influencer_claims_the_account_with_an_admins_token(
 
     path = f"/api/v1/admin/users/{imported_id}/password-reset"
     assert brand.post(path).status_code == 403
+    second_admin = make_caller(app, client, "alpha", role="admin")
+    assert admin.post(f"/api/v1/admin/users/{second_admin.user_id}/password-reset").status_code == 403
     assert other_admin.post(path).status_code == 404  # another tenant's user does not exist there
     issued = admin.post(path)
     assert issued.status_code == 201, issued.get_json()
