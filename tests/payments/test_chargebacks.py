@@ -169,6 +169,7 @@ def test_a_chargeback_won_or_closed_resumes_the_contract_once_and_moves_nothing(
 ) -> None:
     deal, admin, intent = _chargeback(app, client, redis_client)
     assert _payment(app, deal).dispute_status == "needs_response"
+    _send(client, redis_client, "charge.dispute.created", _dispute(intent, "needs_response"))  # a 2nd event
     _send(client, redis_client, "charge.dispute.closed", _dispute(intent, status), times=2)
     _send(client, redis_client, "charge.dispute.closed", _dispute(intent, status))  # a second event, same end
     # A late copy of the opening event, with its own id, neither reopens the dispute nor refreezes.

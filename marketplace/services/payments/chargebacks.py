@@ -49,6 +49,8 @@ def opened(payment: Payment, dispute: dict[str, Any]) -> str:
     """charge.dispute.created: record the dispute on the payment, freeze the contract, alert admins."""
     if payment.dispute_status in ENDED:  # a late copy: Stripe allows one dispute per charge
         return f"chargeback already {payment.dispute_status}"
+    if payment.stripe_dispute_id is not None and payment.stripe_dispute_id == dispute.get("id"):
+        return "chargeback already recorded"  # a second event for the same dispute
     contract = get_or_404(Contract, payment.contract_id, for_update=True)
     amount = from_stripe_amount(int(dispute.get("amount") or 0), payment.currency)
     payment.stripe_dispute_id = dispute.get("id")
