@@ -68,6 +68,7 @@ class Dispute(EmulatedObject, StripeObject):
         if reason not in REASONS:
             raise invalid_request(f"Invalid reason: {reason}", param="reason")
         super().__init__()
+        charge.disputed = True  # Stripe's flag on the charge, which reconciliation reads
         self.amount = amount
         self.currency = charge.currency.lower()
         self.charge = charge_id

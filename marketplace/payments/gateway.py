@@ -128,6 +128,13 @@ def retrieve_dispute(access: StripeAccess, dispute_id: str) -> Obj:
         return client_for(access).v1.disputes.retrieve(dispute_id).to_dict()
 
 
+def list_disputes(access: StripeAccess, charge_id: str) -> list[Obj]:
+    """The disputes of a charge (Stripe allows one; a list all the same)."""
+    with translated_errors():
+        page = client_for(access).v1.disputes.list({"charge": charge_id, "limit": 10})
+        return [dispute.to_dict() for dispute in page.data]
+
+
 def find_transfer(access: StripeAccess, *, transfer_group: str, metadata_key: str, value: str) -> Obj | None:
     """The transfer of a group whose metadata[metadata_key] is `value`, if Stripe holds one."""
     with translated_errors():

@@ -163,6 +163,34 @@ def test_reconciliation_ends_a_chargeback_whose_closing_event_never_came(
     assert _books(app, deal) == {"brand_funding": -PAID, "chargeback": PAID}
 
 
+@pytest.mark.parametrize(
+    ("ending", "contract_status"), [("winning_evidence", "funded"), ("close", "cancelled")]
+)
+def test_reconciliation_finds_a_chargeback_whose_every_event_was_lost(
+    app: Flask, client: FlaskClient, redis_client: Redis, ending: str, contract_status: str
+) -> None:
+    """The charge says `disputed` and no event arrived: reconciliation records the dispute and its end."""
+    deal, intent = _funded(app, client, redis_client)
+    dispute = control("/_config/disputes", {"charge": intent["latest_charge"]["id"]})
+    if ending == "close":
+        sdk().v1.disputes.close(dispute["id"])
+    else:
+        sdk().v1.disputes.update(dispute["id"], {"evidence": {"uncategorized_text": ending}})
+    with app.app_context(), tenant_scope(deal.tenant_id):
+        first = reconcile_tenant()
+        [line] = first["repaired"]  # what the lost events would have done, in order
+        ended = "contract resumes as funded" if ending == "winning_evidence" else "contract cancelled"
+        assert line.endswith(f": contract frozen as disputed; {ended}"), first
+        assert first["errors"] == []
+        assert reconcile_tenant() == {"repaired": [], "errors": []}
+    assert deal.contract(app).status == contract_status
+    status = "won" if ending == "winning_evidence" else "lost"
+    payment = _payment(app, deal)
+    assert (payment.stripe_dispute_id, payment.dispute_status) == (dispute["id"], status)
+    held = {"platform_held": PAID} if status == "won" else {"chargeback": PAID}
+    assert _books(app, deal) == {"brand_funding": -PAID, **held}
+
+
 @pytest.mark.parametrize("status", ["won", "warning_closed"])
 def test_a_chargeback_won_or_closed_resumes_the_contract_once_and_moves_nothing(
     app: Flask, client: FlaskClient, redis_client: Redis, status: str

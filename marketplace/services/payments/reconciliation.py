@@ -79,7 +79,7 @@ def reconcile_tenant(lookback_days: int = 30) -> dict[str, Any]:
         select(Payment).where(Payment.status == "succeeded", Payment.succeeded_at >= since)
     ).scalars()
     for payment in list(succeeded):
-        attempt(f"refunds of payment {payment.id}", lambda p=payment: _refunds(access, p))
+        attempt(f"charge of payment {payment.id}", lambda p=payment: _charge(access, p))
 
     # Chargebacks still open here whose end Stripe announced in an event we never processed.
     open_chargebacks = db.session.execute(
@@ -147,15 +147,33 @@ def _record_in_kind(contract: Contract) -> str:
     return "in-kind value recorded"
 
 
-def _refunds(access: Any, payment: Payment) -> str:
+def _charge(access: Any, payment: Payment) -> str:
+    """What the payment's charge shows that we lack: refunds, and a chargeback whose events were lost."""
     if not payment.stripe_charge_id:
         return "unchanged"
     charge = gateway.retrieve_charge(access, payment.stripe_charge_id)
-    if from_stripe_amount(int(charge.get("amount_refunded") or 0), payment.currency) == refunded_total(
-        payment.id
-    ):
-        return "unchanged"
-    return "; ".join(sync_refunds(payment)) or "unchanged"
+    changes: list[str] = []
+    refunded = from_stripe_amount(int(charge.get("amount_refunded") or 0), payment.currency)
+    if refunded != refunded_total(payment.id):
+        changes.extend(sync_refunds(payment))
+    if charge.get("disputed") and payment.stripe_dispute_id is None:
+        changes.extend(_unrecorded_chargebacks(access, payment))
+    return "; ".join(changes) or "unchanged"
+
+
+def _unrecorded_chargebacks(access: Any, payment: Payment) -> list[str]:
+    """Record a chargeback Stripe holds on the charge, and its end if it has one (as the events would)."""
+    locked = select(Payment).where(Payment.id == payment.id).with_for_update()
+    payment = db.session.execute(locked).scalar_one()
+    changes: list[str] = []
+    for dispute in gateway.list_disputes(access, payment.stripe_charge_id or ""):
+        opened = dict(dispute)
+        if dispute.get("status") in chargebacks.ENDED:
+            opened["status"] = "needs_response"  # as charge.dispute.created showed it, before its end
+        changes.append(chargebacks.opened(payment, opened))
+        if dispute.get("status") in chargebacks.ENDED:
+            changes.append(chargebacks.closed(payment, dispute, followups=[]))
+    return changes
 
 
 def _chargeback(access: Any, payment_id: Any) -> str:
