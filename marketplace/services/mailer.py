@@ -36,15 +36,10 @@ def send_notification_email(notification_id: uuid.UUID) -> bool:
     if notification.emailed_at is not None:
         return False
     user = db.session.execute(select(User).where(User.id == notification.user_id)).scalar_one()
-    settings = current_app.config["MARKETPLACE"]
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = user.email
-    message["Subject"] = f"[{current_tenant().name}] {notification.title}"
     details = "\n".join(f"{key}: {value}" for key, value in sorted(notification.payload.items()))
-    message.set_content(f"Hello {user.display_name},\n\n{notification.title}\n\n{details}\n")
-    with smtp_connection(settings.smtp_url) as connection:
-        connection.send_message(message)
+    _send(
+        user.email, notification.title, f"Hello {user.display_name},\n\n{notification.title}\n\n{details}\n"
+    )
     notification.emailed_at = utcnow()
     db.session.commit()
     return True
@@ -57,18 +52,24 @@ def send_password_reset(user_id: uuid.UUID) -> bool:
     user = db.session.execute(select(User).where(User.id == user_id)).scalar_one_or_none()
     if user is None or user.is_suspended:
         return False
-    settings = current_app.config["MARKETPLACE"]
-    tenant = current_tenant()
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = user.email
-    message["Subject"] = f"[{tenant.name}] Reset your password"
-    message.set_content(
+    _send(
+        user.email,
+        "Reset your password",
         f"Hello {user.display_name},\n\nSomeone asked to reset the password of this account. If it was "
         f"you, send this token with your new password to POST /api/v1/auth/password-reset/confirm "
-        f"(header X-Tenant: {tenant.slug}) within {lifetime_seconds() // 60} minutes:\n\n"
-        f"{make_token(user)}\n\nIf it was not you, ignore this message: your password stays as it is.\n"
+        f"(header X-Tenant: {current_tenant().slug}) within {lifetime_seconds() // 60} minutes:\n\n"
+        f"{make_token(user)}\n\nIf it was not you, ignore this message: your password stays as it is.\n",
     )
+    return True
+
+
+def _send(to: str, title: str, body: str) -> None:
+    """One plain-text email from MAIL_FROM, its subject the title under the marketplace's name."""
+    settings = current_app.config["MARKETPLACE"]
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = f"[{current_tenant().name}] {title}"
+    message.set_content(body)
     with smtp_connection(settings.smtp_url) as connection:
         connection.send_message(message)
-    return True

@@ -52,10 +52,7 @@ def opened(payment: Payment, dispute: dict[str, Any]) -> str:
     if payment.stripe_dispute_id is not None and payment.stripe_dispute_id == dispute.get("id"):
         return "chargeback already recorded"  # a second event for the same dispute
     contract = get_or_404(Contract, payment.contract_id, for_update=True)
-    amount = from_stripe_amount(int(dispute.get("amount") or 0), payment.currency)
-    payment.stripe_dispute_id = dispute.get("id")
-    payment.dispute_status = dispute.get("status")
-    payment.disputed_minor = amount
+    amount = _record(payment, dispute, dispute.get("id"))
     outcome = f"contract already {contract.status}"
     if contract.status != "disputed" and can_transition("contract", contract.status, "disputed"):
         contract.status_before_dispute = contract.status
@@ -79,10 +76,7 @@ def closed(payment: Payment, dispute: dict[str, Any], followups: list[Callable[[
     if payment.dispute_status in ENDED:
         return f"chargeback already {payment.dispute_status}"
     contract = get_or_404(Contract, payment.contract_id, for_update=True)
-    amount = from_stripe_amount(int(dispute.get("amount") or 0), payment.currency)
-    payment.stripe_dispute_id = payment.stripe_dispute_id or dispute.get("id")
-    payment.dispute_status = status
-    payment.disputed_minor = amount
+    amount = _record(payment, dispute, payment.stripe_dispute_id or dispute.get("id"))
     money = format_money(amount, payment.currency)
     if status == "lost":
         outcome = _lost(contract, payment, amount, followups)
@@ -98,6 +92,15 @@ def closed(payment: Payment, dispute: dict[str, Any], followups: list[Callable[[
         status=status,
     )
     return outcome
+
+
+def _record(payment: Payment, dispute: dict[str, Any], dispute_id: str | None) -> int:
+    """The dispute as the payment remembers it (its id, status and amount); returns the amount."""
+    amount = from_stripe_amount(int(dispute.get("amount") or 0), payment.currency)
+    payment.stripe_dispute_id = dispute_id
+    payment.dispute_status = dispute.get("status")
+    payment.disputed_minor = amount
+    return amount
 
 
 def _resume(contract: Contract, followups: list[Callable[[], Any]]) -> str:

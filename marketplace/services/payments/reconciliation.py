@@ -23,7 +23,7 @@ from marketplace.services.payments.handlers import HANDLERS, record_reversal
 from marketplace.services.payments.refunds import execute_refund, refunded_total, sync_refunds
 from marketplace.services.payments.release import pay_transfer, post_in_kind_memo, release_contract
 from marketplace.services.payments.stripe_events import process_event
-from marketplace.tenancy import current_tenant
+from marketplace.tenancy import current_tenant, get_or_404
 
 log = logging.getLogger(__name__)
 STALE_EVENT = timedelta(minutes=2)
@@ -163,15 +163,15 @@ def _charge(access: Any, payment: Payment) -> str:
 
 def _unrecorded_chargebacks(access: Any, payment: Payment) -> list[str]:
     """Record a chargeback Stripe holds on the charge, and its end if it has one (as the events would)."""
-    locked = select(Payment).where(Payment.id == payment.id).with_for_update()
-    payment = db.session.execute(locked).scalar_one()
+    payment = get_or_404(Payment, payment.id, for_update=True)
     changes: list[str] = []
     for dispute in gateway.list_disputes(access, payment.stripe_charge_id or ""):
-        opened = dict(dispute)
-        if dispute.get("status") in chargebacks.ENDED:
-            opened["status"] = "needs_response"  # as charge.dispute.created showed it, before its end
-        changes.append(chargebacks.opened(payment, opened))
-        if dispute.get("status") in chargebacks.ENDED:
+        ended = dispute.get("status") in chargebacks.ENDED
+        # charge.dispute.created showed it open, before its end
+        changes.append(
+            chargebacks.opened(payment, {**dispute, "status": "needs_response"} if ended else dispute)
+        )
+        if ended:
             changes.append(chargebacks.closed(payment, dispute, followups=[]))
     return changes
 
@@ -179,8 +179,7 @@ def _unrecorded_chargebacks(access: Any, payment: Payment) -> list[str]:
 def _chargeback(access: Any, payment_id: Any) -> str:
     """Apply the end of a chargeback Stripe holds as ended. A contract it resumes as `delivered` is
     released by this sweep's last step, so the webhook's follow-up (queueing the release) is not needed."""
-    locked = select(Payment).where(Payment.id == payment_id).with_for_update()
-    payment = db.session.execute(locked).scalar_one()
+    payment = get_or_404(Payment, payment_id, for_update=True)
     dispute = gateway.retrieve_dispute(access, payment.stripe_dispute_id or "")
     return chargebacks.closed(payment, dispute, followups=[])
 
