@@ -8,8 +8,9 @@ works once (setting the password changes the hash) and dies with any other passw
 
 Two ways to get one:
 - `POST /auth/password-reset` with an email: always answered 202, whether or not the account exists
-  (no account enumeration); for an existing, unsuspended account a job makes the token and emails
-  the link (needs SMTP_URL; without it nothing is sent, and the log says so without the token).
+  (no account enumeration); every request queues one job, which, for an existing, unsuspended
+  account, makes the token and emails the link (needs SMTP_URL; without it nothing is queued or
+  sent, and the log says so).
 - `POST /admin/users/{id}/password-reset`: an admin gets the token to hand over (the claim link of an
   imported influencer, or help when email does not reach the user); audited; not for another admin.
 
@@ -64,16 +65,20 @@ def make_token(user: User) -> str:
 
 
 def request_reset(email: str) -> None:
-    """Queue the reset email of the account with this email in the current tenant, if there is one."""
+    """Queue the reset email of the account with this email in the current tenant.
+
+    One job is queued for every request, whether the account exists or not: the answer then takes
+    the same work either way (a lookup and a queued job), so its timing does not tell who has an
+    account. The job sends nothing for an absent or suspended account.
+    """
     user = db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
-    if user is None or user.is_suspended:
-        return
-    if not current_app.config["MARKETPLACE"].smtp_url:
-        log.info("password reset for user %s: not sent, SMTP_URL is not set", user.id)
+    if not current_app.config["MARKETPLACE"].smtp_url:  # the same for every request of this server
+        log.info("password reset asked: not sent, SMTP_URL is not set")
         return
     from workers.queues import enqueue
 
-    enqueue(RESET_JOB, f"password-reset-{uuid.uuid4()}", tenant_id=str(user.tenant_id), user_id=str(user.id))
+    user_id = str(user.id) if user is not None and not user.is_suspended else None
+    enqueue(RESET_JOB, f"password-reset-{uuid.uuid4()}", tenant_id=str(current_tenant_id()), user_id=user_id)
 
 
 def admin_token(admin: User, user_id: uuid.UUID) -> dict[str, Any]:

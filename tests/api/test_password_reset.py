@@ -53,6 +53,9 @@ def test_a_forgotten_password_is_reset_by_email_once_and_old_sessions_end(
     unknown = _post(client, "alpha", RESET, {"email": "nobody@example.com"})
     assert (asked.status_code, unknown.status_code) == (202, 202)
     assert asked.get_json() == unknown.get_json()  # nothing tells whether the account exists
+    # Nor does the work behind the answer: each request queued one job, the unknown one's sends nothing.
+    queued = [key.decode() for key in redis_client.keys("rq:job:password-reset-*")]
+    assert len(queued) == 2, queued
     _drain(redis_client)
     assert [rcpt for rcpt, _ in smtp.messages] == [[user.email]]
     token = _token_in(smtp.messages[0][1])

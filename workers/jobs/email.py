@@ -16,6 +16,10 @@ def send_notification_email(*, job_id: str, notification_id: str) -> bool:
 
 
 @tenant_job
-def send_password_reset(*, job_id: str, user_id: str) -> bool:
-    """Email a password-reset token (a retry sends a fresh token; any unused one stays valid)."""
-    return send_reset(uuid.UUID(user_id))
+def send_password_reset(*, job_id: str, user_id: str | None) -> bool:
+    """Email a password-reset token (a retry sends a fresh token; any unused one stays valid).
+
+    `user_id` is None when the request named no usable account: the job sends nothing (it is
+    queued all the same, so that the request's timing does not tell, services/password_reset.py).
+    """
+    return send_reset(uuid.UUID(user_id)) if user_id is not None else False
