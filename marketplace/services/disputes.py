@@ -155,11 +155,15 @@ def resolve(admin: User, dispute_id: Any, data: dict[str, Any]) -> Dispute:
         raise ValidationFailed(
             "Only a split has a share.", errors={"influencer_share_bps": ["Only for split."]}
         )
+    from marketplace.services.payments.disputes import check_outcome_possible, settle_dispute
+
+    contract = get_or_404(Contract, dispute.contract_id, for_update=True)
+    check_transition("dispute", dispute.status, "resolved")  # a resolved dispute is a 409 before all else
+    check_outcome_possible(contract, outcome)
     before = audit.snapshot(dispute, AUDITED)
     dispute.status = check_transition("dispute", dispute.status, "resolved")
     dispute.outcome, dispute.influencer_share_bps, dispute.resolution_note = outcome, share, data["note"]
     dispute.resolved_by, dispute.resolved_at = admin.id, utcnow()
-    contract = get_or_404(Contract, dispute.contract_id, for_update=True)
     audit.record(admin, "dispute.resolve", "dispute", dispute.id, before, audit.snapshot(dispute, AUDITED))
     for user_id in _party_user_ids(contract):
         notify(
@@ -170,8 +174,6 @@ def resolve(admin: User, dispute_id: Any, data: dict[str, Any]) -> Dispute:
             contract_id=contract.id,
             outcome=outcome,
         )
-    from marketplace.services.payments.disputes import settle_dispute
-
     settle_dispute(contract, outcome, share)
     db.session.commit()
     return dispute

@@ -21,10 +21,13 @@ from tests.payments.factories import (
     Deal,
     deliver,
     drain,
+    fund,
     funded,
+    idempotency_key,
     localstripe_event,
     make_deal,
     onboarded,
+    pay,
     sdk,
     set_status,
     stripe_event,
@@ -90,6 +93,54 @@ def test_each_dispute_outcome_moves_the_money_once(
     )
     assert len(sdk().v1.refunds.list({"payment_intent": intent_id}).data) == len(refunds)
     assert deal.contract(app).status == final_status
+
+
+def test_an_unfunded_contracts_dispute_ends_only_as_a_refund_and_a_late_payment_goes_back(
+    app: Flask, client: FlaskClient, redis_client: Redis
+) -> None:
+    """Release or split of a cash contract the brand never paid would complete it with nobody paid: 409,
+    nothing changes. The refund cancels it; the brand's payment, still on its way, is refunded whole."""
+    make_tenant(app, "alpha")
+    admin = make_caller(app, client, "alpha", role="admin")
+    deal = make_deal(app, client, "alpha", cash_minor=40_000)
+    started = fund(deal, idempotency_key())  # the brand starts paying; the card is not confirmed yet
+    assert started.status_code == 201, started.get_json()
+    intent_id = started.get_json()["payment_intent_id"]
+    opened = deal.influencer.post(
+        f"/api/v1/contracts/{deal.contract_id}/disputes",
+        json={"reason": "non_payment", "description": "The brand has not paid."},
+    )
+    assert opened.status_code == 201, opened.get_json()
+    dispute_id = opened.get_json()["id"]
+    resolve = f"/api/v1/admin/disputes/{dispute_id}/resolve"
+    for body in ({"outcome": "release"}, {"outcome": "split", "influencer_share_bps": 5_000}):
+        refused = admin.post(resolve, json={**body, "note": "Pay the influencer"})
+        assert refused.status_code == 409, refused.get_json()
+        assert refused.content_type == "application/problem+json"
+        assert "never funded" in refused.get_json()["detail"]
+    assert admin.get(f"/api/v1/disputes/{dispute_id}").get_json()["status"] == "open"
+    assert deal.contract(app).status == "disputed"
+
+    resolved = admin.post(resolve, json={"outcome": "refund", "note": "Never paid: cancelled"})
+    assert resolved.status_code == 200, resolved.get_json()
+    drain(redis_client)
+    assert deal.contract(app).status == "cancelled"
+
+    intent = pay(intent_id)  # the payment goes through after all
+    assert intent["status"] == "succeeded", intent
+    assert deliver(client, localstripe_event("payment_intent.succeeded", intent_id)).status_code == 200
+    drain(redis_client)
+    assert [r.amount for r in sdk().v1.refunds.list({"payment_intent": intent_id}).data] == [40_000]
+    with app.app_context(), tenant_scope(deal.tenant_id):
+        assert balances(uuid.UUID(deal.contract_id)) == {"brand_funding": -40_000, "refund": 40_000}
+        assert ledger_problems() == []
+        [refund] = db.session.execute(select(Refund)).scalars().all()
+        assert (refund.status, refund.purpose.startswith("late-payment:")) == ("succeeded", True)
+        [job] = db.session.execute(select(JobRecord).where(JobRecord.name.like("%send_refund"))).scalars()
+        assert job.status == "finished", job.error
+        kinds = db.session.execute(select(Notification.kind)).scalars().all()
+        assert "payment_on_cancelled_contract" in kinds and "refund_issued" in kinds
+    assert deal.contract(app).status == "cancelled"
 
 
 def test_split_validation(app: Flask, client: FlaskClient) -> None:

@@ -16,6 +16,7 @@ from marketplace.extensions import db
 from marketplace.models import Tenant
 from marketplace.services.payments.handlers import HANDLERS
 from marketplace.services.payments.reconciliation import reconcile_tenant
+from marketplace.services.payments.refunds import execute_refund
 from marketplace.services.payments.release import PAYMENTS_SPEC
 from marketplace.services.payments.release import release_contract as release
 from marketplace.services.payments.settlement import settle_dispute as settle
@@ -73,6 +74,12 @@ def settle_dispute(
 ) -> dict[str, Any]:
     """Move a disputed contract's money as resolved: release, refund or split."""
     return settle(uuid.UUID(contract_id), outcome, influencer_share_bps)
+
+
+@tracked_job
+def send_refund(*, job_id: str, refund_id: str) -> dict[str, Any]:
+    """Send one pending refund to Stripe (a payment that arrived on a cancelled contract)."""
+    return execute_refund(uuid.UUID(refund_id))
 
 
 @tenant_job

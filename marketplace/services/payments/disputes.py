@@ -7,12 +7,13 @@ import uuid
 from typing import Any
 
 from redis.exceptions import RedisError
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from marketplace.domain.lifecycles import check_transition
+from marketplace.errors import Conflict
 from marketplace.extensions import db
-from marketplace.models import Contract, JobRecord
+from marketplace.models import Contract, JobRecord, Payment
 from marketplace.models.base import utcnow
 from marketplace.services.payments.release import PAYMENTS_SPEC, post_in_kind_memo
 from marketplace.services.payments.settlement import SETTLE_JOB, validate_outcome
@@ -20,6 +21,23 @@ from workers.queues import JobSpec, enqueue
 
 log = logging.getLogger(__name__)
 _PENDING = "payments_jobs_after_commit"
+
+
+def check_outcome_possible(contract: Contract, outcome: str) -> None:
+    """Refuse (409) a release or split of a cash contract whose brand never paid: nothing is held to pay
+    the influencer with, and completing it would end the contract as if they had been paid. Only a
+    refund, which cancels it, ends such a dispute (a payment that still arrives is refunded, funding.py).
+    """
+    if outcome == "refund" or not contract.has_cash:
+        return
+    paid = db.session.execute(
+        select(Payment.id).where(Payment.contract_id == contract.id, Payment.status == "succeeded")
+    ).first()
+    if paid is None:
+        raise Conflict(
+            f"The contract was never funded: there is nothing to {outcome}. Resolve the dispute as a "
+            "refund, which cancels the contract (nothing was charged, so nothing is refunded)."
+        )
 
 
 def settle_dispute(contract: Contract, outcome: str, influencer_share_bps: int | None) -> JobRecord | None:
@@ -30,6 +48,7 @@ def settle_dispute(contract: Contract, outcome: str, influencer_share_bps: int |
     is idempotent and visible at GET /jobs/{id}. Returns that job's record (None without cash).
     """
     validate_outcome(outcome, influencer_share_bps)
+    check_outcome_possible(contract, outcome)
     if contract.status == "disputed":
         target = "cancelled" if outcome == "refund" else "completed"
         contract.status = check_transition("contract", contract.status, target)

@@ -24,8 +24,9 @@ from marketplace.payments.amounts import from_stripe_amount
 from marketplace.payments.errors import ProviderError, ProviderUnavailable
 from marketplace.services.payments import ledger
 from marketplace.services.payments.access import access_for
-from marketplace.services.payments.notices import tell_admins, tell_brand, tell_influencer
+from marketplace.services.payments.notices import tell_brand, tell_influencer
 from marketplace.services.payments.refs import stripe_id
+from marketplace.services.payments.refunds import refund_late_payment
 from marketplace.tenancy import get_or_404
 
 log = logging.getLogger(__name__)
@@ -226,12 +227,7 @@ def apply_payment_succeeded(payment: Payment, intent: dict[str, Any]) -> str:
         contract.status_before_dispute = "funded"
         contract.funded_at = utcnow()
     elif contract.status == "cancelled":
-        tell_admins(
-            "payment_on_cancelled_contract",
-            "A payment arrived for a cancelled contract: refund it",
-            contract_id=contract.id,
-            payment_id=payment.id,
-        )
+        refund_late_payment(contract, payment, amount)
     title = f"Contract funded: {format_money(amount, payment.currency)} held"
     tell_brand(contract, "contract_funded", title, payment_id=payment.id)
     tell_influencer(contract, "contract_funded", title)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from marketplace.domain.money import format_money
 from marketplace.errors import Conflict
 from marketplace.extensions import db
-from marketplace.models import Contract, Payment, Refund
+from marketplace.models import Contract, JobRecord, Payment, Refund
 from marketplace.models.base import utcnow
 from marketplace.payments import gateway, keys
 from marketplace.payments.amounts import from_stripe_amount
@@ -23,6 +23,7 @@ from marketplace.tenancy import get_or_404
 
 log = logging.getLogger(__name__)
 DEAD_REFUND_STATUSES = ("failed", "canceled")
+REFUND_JOB = "workers.jobs.payments.send_refund"
 
 
 def refunded_total(payment_id: uuid.UUID) -> int:
@@ -33,6 +34,51 @@ def refunded_total(payment_id: uuid.UUID) -> int:
         )
     ).scalar_one()
     return int(total)
+
+
+def refund_late_payment(contract: Contract, payment: Payment, amount_minor: int) -> Refund:
+    """A payment that succeeds on a cancelled contract goes back whole (caller commits).
+
+    It happens when the brand's payment was still processing as the contract was cancelled (a
+    dispute resolved as a refund, a lost chargeback). The pending refund is sent by a job queued
+    after the commit (key `refund-<row id>`, so a rerun replays it); should that job be lost,
+    reconciliation sends every pending refund. Admins are told either way.
+    """
+    from marketplace.services.payments.disputes import enqueue_after_commit
+    from marketplace.services.payments.release import PAYMENTS_SPEC
+
+    refund = Refund(
+        contract_id=contract.id,
+        payment_id=payment.id,
+        purpose=f"late-payment:{payment.id}",
+        amount_minor=amount_minor,
+        currency=payment.currency,
+        reason="contract_cancelled",
+        status="pending",
+    )
+    db.session.add(refund)
+    db.session.flush()
+    arguments = {"refund_id": str(refund.id)}
+    record = JobRecord(
+        id=uuid.uuid4(),
+        name=REFUND_JOB,
+        user_id=None,
+        status="queued",
+        arguments=arguments,
+        spec=PAYMENTS_SPEC.to_json(),
+    )
+    db.session.add(record)
+    enqueue_after_commit(
+        REFUND_JOB, str(record.id), PAYMENTS_SPEC, tenant_id=str(contract.tenant_id), **arguments
+    )
+    tell_admins(
+        "payment_on_cancelled_contract",
+        "A payment arrived for a cancelled contract: it is being refunded",
+        contract_id=contract.id,
+        payment_id=payment.id,
+        refund_id=refund.id,
+    )
+    return refund
 
 
 def execute_refund(refund_id: uuid.UUID) -> dict[str, Any]:
