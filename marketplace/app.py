@@ -13,7 +13,7 @@ from apispec import APISpec
 from flask import Flask, Request, Response, current_app, g, request
 from flask.sessions import SessionInterface, SessionMixin
 
-from marketplace import dbpool, errors, jsonio, logs, rowcache, tenancy
+from marketplace import dbpool, errors, jsonio, logs, metrics, rowcache, tenancy
 from marketplace.config import Settings
 from marketplace.extensions import (
     MUTATING_METHODS,
@@ -93,6 +93,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     tenancy.init_app(app)
     rowcache.init_app(app)
     app.after_request(_response_headers)
+    metrics.init_app(app)
 
     from marketplace import models  # noqa: F401 - register every model with the metadata
     from marketplace.api import register_blueprints
@@ -153,6 +154,7 @@ def _cors_only_when_asked(app: Flask) -> None:
 
 
 def _assign_request_id() -> None:
+    metrics.start_clock()
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
 

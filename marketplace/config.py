@@ -52,6 +52,8 @@ class Settings:
     mutation_rate_limit: str = "120/minute"
     storage_dir: str = ""
     smtp_url: str | None = None
+    # The bearer token GET /metrics asks for (marketplace/metrics.py); empty: the endpoint is open.
+    metrics_token: str = ""
     mail_from: str = "marketplace@localhost"
     instance_dir: str = ""
     # Fernet keys (newest first) that encrypt secrets at rest, e.g. tenants' own Stripe keys.
@@ -91,6 +93,7 @@ class Settings:
             mutation_rate_limit=env.get("MUTATION_RATE_LIMIT", "120/minute"),
             storage_dir=env.get("STORAGE_DIR", str(instance / "storage")),
             smtp_url=env.get("SMTP_URL") or None,
+            metrics_token=env.get("METRICS_TOKEN", ""),
             mail_from=env.get("MAIL_FROM", "marketplace@localhost"),
             instance_dir=str(instance),
             encryption_keys=[k.strip() for k in env.get("ENCRYPTION_KEYS", "").split(",") if k.strip()],

@@ -9,6 +9,7 @@ from apispec import APISpec
 from flask import Blueprint, Flask, send_from_directory
 from sqlalchemy import text
 
+from marketplace import metrics
 from marketplace.extensions import db, redis
 
 bp = Blueprint("ops", __name__)
@@ -40,6 +41,12 @@ def readyz() -> Any:
             checks["redis"] = f"error: {type(exc).__name__}"
     ready = all(v == "ok" or v.startswith("not configured") for v in checks.values())
     return {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
+
+
+@bp.get("/metrics")
+def prometheus_metrics() -> Any:
+    """Prometheus metrics (marketplace/metrics.py)."""
+    return metrics.scrape()
 
 
 @bp.get("/api/docs/static/<path:filename>")
@@ -87,6 +94,30 @@ def document_probes(spec: APISpec, app: Flask) -> None:
                 "responses": {
                     "200": answer("Ready", readiness),
                     "503": answer("A dependency does not answer", readiness),
+                },
+            }
+        },
+    )
+    spec.path(
+        rule=next(app.url_map.iter_rules("ops.prometheus_metrics")),
+        operations={
+            "get": {
+                "tags": ["ops"],
+                "summary": "Prometheus metrics",
+                "description": "Requests and latency per route, the job queues and Redis, in Prometheus's "
+                "text format (marketplace/metrics.py). When METRICS_TOKEN is set, send it as a bearer token.",
+                "operationId": "metrics",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "Prometheus's text format 0.0.4, or OpenMetrics when the Accept "
+                        "header asks for it (as Prometheus does)",
+                        "content": {
+                            "text/plain": {"schema": {"type": "string"}},
+                            "application/openmetrics-text": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "401": spec.components.get_ref("response", "UNAUTHORIZED"),
                 },
             }
         },
