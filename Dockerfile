@@ -7,7 +7,7 @@ COPY pyproject.toml README.md ./
 COPY marketplace ./marketplace
 COPY workers ./workers
 COPY migrations ./migrations
-COPY wsgi.py ./
+COPY wsgi.py gunicorn.conf.py ./
 RUN pip install --no-cache-dir -e .
 EXPOSE 8000
 # sync workers, 2 x cores + 1 on a 2-core node, behind a buffering proxy in production (docs/PERFORMANCE.md).
