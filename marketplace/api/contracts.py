@@ -10,7 +10,12 @@ from flask_smorest import Blueprint
 
 from marketplace.api.access import current_user, login_required
 from marketplace.schemas.common import page_of
-from marketplace.schemas.contracts import ContractListArgsSchema, ContractSchema, SignInputSchema
+from marketplace.schemas.contracts import (
+    CancelInputSchema,
+    ContractListArgsSchema,
+    ContractSchema,
+    SignInputSchema,
+)
 from marketplace.services import contracts
 
 blp = Blueprint("contracts", __name__, url_prefix="/api/v1/contracts", description="Contracts")
@@ -58,3 +63,12 @@ def sign(data: dict[str, Any], contract_id: uuid.UUID) -> Any:
         current_user(), contract_id, data, request.remote_addr or "", request.headers.get("User-Agent", "")
     )
     return contracts.contract_view(contract)
+
+
+@blp.route("/<uuid:contract_id>/cancel", methods=["POST"])
+@login_required("brand", "influencer", "admin")
+@blp.arguments(CancelInputSchema)
+@blp.response(200, ContractSchema)
+def cancel(data: dict[str, Any], contract_id: uuid.UUID) -> Any:
+    """Call off a contract before both parties signed it (its campaign slot is freed)"""
+    return contracts.contract_view(contracts.cancel(current_user(), contract_id, data["reason"]))

@@ -19,6 +19,12 @@ class SignInputSchema(ma.Schema):
     document_sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
 
 
+class CancelInputSchema(ma.Schema):
+    """Why the contract is called off (told to the other side)."""
+
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
+
+
 class SignatureSchema(ma.Schema):
     """A recorded signature."""
 

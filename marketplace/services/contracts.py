@@ -18,6 +18,7 @@ from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.models import Brand, Campaign, Contract, InfluencerProfile, Offer, Signature, User
 from marketplace.models.base import utcnow
+from marketplace.services import audit
 from marketplace.services.brands import brand_ids_of, member_user_ids, membership
 from marketplace.services.contract_terms import build_terms, terms_snapshot
 from marketplace.services.notifications import notify
@@ -206,6 +207,39 @@ def _complete_signing(contract: Contract, signatures: list[Signature]) -> None:
             f"Contract signed by both parties. {next_step}",
             contract_id=contract.id,
         )
+
+
+UNSIGNED = ("generating", "awaiting_signatures")
+
+
+def cancel(user: User, contract_id: Any, reason: str) -> Contract:
+    """A party (or an admin) calls off a contract before both parties signed it.
+
+    Nothing binds either side yet and no money can have moved (funding needs both signatures), so
+    either side may walk away: the contract ends `cancelled`, its campaign slot is free again, the
+    other side is told why, and a document job still to run skips it. Once signed, a contract ends
+    through a dispute (docs/payments.md). An admin's cancellation is audited.
+    """
+    contract = visible_contract(user, contract_id, for_update=True)  # parties and admins
+    if contract.status not in UNSIGNED:
+        raise Conflict(
+            f"A {contract.status} contract cannot be cancelled"
+            + (": both parties signed it; open a dispute instead." if contract.status != "cancelled" else ".")
+        )
+    contract.status = check_transition("contract", contract.status, "cancelled")
+    contract.cancelled_at = utcnow()
+    if user.role == "admin":
+        audit.record(user, "contract.cancel", "contract", contract.id, None, {"reason": reason})
+    for user_id in set(_party_user_ids(contract)) - {user.id}:
+        notify(
+            user_id,
+            "contract_cancelled",
+            "The contract was called off",
+            contract_id=contract.id,
+            reason=reason,
+        )
+    db.session.commit()
+    return contract
 
 
 def document(user: User, contract_id: Any) -> tuple[bytes, Contract]:

@@ -111,6 +111,49 @@ def test_only_parties_and_admins_see_contracts(app: Flask, client: FlaskClient, 
     assert admin.get(f"/api/v1/contracts/{contract_id}/document").status_code == 200
 
 
+def test_an_unsigned_contract_is_called_off_and_its_slot_freed(
+    app: Flask, client: FlaskClient, redis_client: Redis
+) -> None:
+    """Either party (or an admin) cancels before both signed; the other side is told; the slot is free for
+    another influencer and for the same one again; a signed contract is not cancelled this way."""
+    make_tenant(app, "alpha")
+    brand = make_brand(app, client, "alpha")
+    influencer = make_influencer(app, client, "alpha")
+    campaign = make_campaign(brand, publish=True, slots=1)
+    contract_id = accept_offer(influencer, make_offer(brand, influencer, campaign))
+    other = make_influencer(app, client, "alpha")
+    full = other.post(f"/api/v1/offers/{make_offer(brand, other, campaign)}/accept")
+    assert full.status_code == 409  # the one slot is held by the unsigned contract
+
+    cancel = f"/api/v1/contracts/{contract_id}/cancel"
+    outsider = make_brand(app, client, "alpha", name="Other")
+    assert outsider.post(cancel, json={"reason": "Not mine"}).status_code == 404
+    assert influencer.post(cancel, json={"reason": ""}).status_code == 422
+    cancelled = influencer.post(cancel, json={"reason": "The dates no longer work for me"})
+    assert cancelled.status_code == 200, cancelled.get_json()
+    assert cancelled.get_json()["status"] == "cancelled"
+    again = brand.post(cancel, json={"reason": "Twice"})
+    assert again.status_code == 409 and again.content_type == "application/problem+json"
+    told = [
+        n for n in brand.get("/api/v1/notifications").get_json()["items"] if n["kind"] == "contract_cancelled"
+    ]
+    assert told and told[0]["payload"]["reason"] == "The dates no longer work for me"
+    _drain(redis_client)  # the document job, still queued, skips a cancelled contract
+    assert brand.get(f"/api/v1/contracts/{contract_id}").get_json()["status"] == "cancelled"
+
+    # The slot is free: the same influencer can take it again, and the new contract is signed.
+    contract_id = accept_offer(influencer, make_offer(brand, influencer, campaign))
+    _drain(redis_client)
+    sha = brand.get(f"/api/v1/contracts/{contract_id}").get_json()["document_sha256"]
+    for caller, name in ((brand, "Ada Brand"), (influencer, "Ines Cook")):
+        body = {"full_name": name, "consent": True, "document_sha256": sha}
+        assert caller.post(f"/api/v1/contracts/{contract_id}/sign", json=body).status_code == 200
+    admin = make_caller(app, client, "alpha", "admin")
+    refused = admin.post(f"/api/v1/contracts/{contract_id}/cancel", json={"reason": "Too late"})
+    assert refused.status_code == 409 and "dispute" in refused.get_json()["detail"]
+    assert brand.get(f"/api/v1/contracts/{contract_id}").get_json()["status"] == "signed"
+
+
 def test_in_kind_contract_needs_no_funding(app: Flask, client: FlaskClient, redis_client: Redis) -> None:
     """An in-kind contract records the declared value; once signed, the work can start."""
     make_tenant(app, "alpha")
