@@ -226,6 +226,8 @@ def counter(user: User, offer_id: Any, data: dict[str, Any]) -> Offer:
     side = _require(user, offer, "receiver")
     campaign = get_or_404(Campaign, offer.campaign_id)
     profile = get_or_404(InfluencerProfile, offer.profile_id)
+    # As for an invitation, an application or an accept: a counter nobody could accept is refused.
+    _ensure_can_take_part(campaign, profile)
     _close(offer, "countered", user)
     db.session.flush()
     direction = "invitation" if side == "brand" else "application"

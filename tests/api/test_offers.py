@@ -88,6 +88,28 @@ def test_decline_withdraw_and_closed_offers(app: Flask, client: FlaskClient) -> 
     assert duplicate.status_code == 409
 
 
+def test_no_counter_that_nobody_could_accept(app: Flask, client: FlaskClient) -> None:
+    """A counter is refused like an invitation would be: closed campaign, excluded influencer (409); the
+    offer it answers stays pending."""
+    make_tenant(app, "alpha")
+    brand, influencer = make_brand(app, client, "alpha"), make_influencer(app, client, "alpha")
+    campaign = make_campaign(brand, publish=True)
+    offer = make_offer(brand, influencer, campaign)
+    excluded = brand.patch(
+        f"/api/v1/brands/{brand.brand_id}", json={"excluded_influencers": [influencer.profile_id]}
+    )
+    assert excluded.status_code == 200, excluded.get_json()
+    refused = influencer.post(f"/api/v1/offers/{offer}/counter", json={"cash_minor": 60_000})
+    assert refused.status_code == 409 and "excludes" in refused.get_json()["detail"]
+    assert (
+        brand.patch(f"/api/v1/brands/{brand.brand_id}", json={"excluded_influencers": []}).status_code == 200
+    )
+    assert brand.post(f"/api/v1/campaigns/{campaign}/close").status_code == 200
+    refused = influencer.post(f"/api/v1/offers/{offer}/counter", json={"cash_minor": 60_000})
+    assert refused.status_code == 409 and "closed" in refused.get_json()["detail"]
+    assert influencer.get(f"/api/v1/offers/{offer}").get_json()["offer"]["status"] == "pending"
+
+
 def test_tenant_rules_on_pay(app: Flask, client: FlaskClient) -> None:
     """Symbolic ceiling, in-kind only to those who accept it, Stripe's minimum, something to give."""
     make_tenant(app, "alpha", symbolic_ceiling_minor=5_000)
