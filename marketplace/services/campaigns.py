@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from marketplace.domain.lifecycles import check_transition
 from marketplace.domain.money import format_money, minimum_charge
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
-from marketplace.models import BrandExclusion, Campaign, InfluencerProfile, User
+from marketplace.models import BrandExclusion, Campaign, Contract, InfluencerProfile, User
 from marketplace.models.base import utcnow
 from marketplace.services.brands import brand_ids_of, require_member
 from marketplace.services.pagination import Page, paginate
@@ -109,9 +109,7 @@ def _campaign_for_brand_member(user: User, campaign_id: Any) -> Campaign:
     if user.role == "influencer":
         raise NotFound("No such campaign.")
     if user.role != "admin" and campaign.brand_id not in brand_ids_of(user):
-        # Members of another brand may not even learn that a draft exists.
-        if campaign.status == "published":
-            raise Forbidden("Only the brand's members can change this campaign.")
+        # Another brand's campaign, published or not, is one they cannot see (visible_campaign): 404.
         raise NotFound("No such campaign.")
     return campaign
 
@@ -131,6 +129,18 @@ def update_campaign(user: User, campaign_id: Any, data: dict[str, Any]) -> Campa
             )
     values = _normalised({**_as_row(campaign), **data})
     validate_brief(values)
+    if "slots" in data:
+        # The campaign row is locked, as accepts lock it: no contract can appear while this is read.
+        taken = db.session.execute(
+            select(func.count())
+            .select_from(Contract)
+            .where(Contract.campaign_id == campaign.id, Contract.status != "cancelled")
+        ).scalar_one()
+        if values["slots"] < taken:
+            raise ValidationFailed(
+                "Slots cannot go below the contracts that hold them.",
+                errors={"slots": [f"{taken} contracts hold a slot of this campaign."]},
+            )
     for key in data:
         setattr(campaign, key, values[key])
     if "deliverables" in data and not data.get("platforms"):

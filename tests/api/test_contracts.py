@@ -154,6 +154,20 @@ def test_an_unsigned_contract_is_called_off_and_its_slot_freed(
     assert brand.get(f"/api/v1/contracts/{contract_id}").get_json()["status"] == "signed"
 
 
+def test_slots_cannot_go_below_the_contracts_holding_them(app: Flask, client: FlaskClient) -> None:
+    make_tenant(app, "alpha")
+    brand = make_brand(app, client, "alpha")
+    campaign = make_campaign(brand, publish=True, slots=3)
+    for _ in range(2):
+        influencer = make_influencer(app, client, "alpha")
+        accept_offer(influencer, make_offer(brand, influencer, campaign))
+    path = f"/api/v1/campaigns/{campaign}"
+    refused = brand.patch(path, json={"slots": 1})
+    assert refused.status_code == 422 and "slots" in refused.get_json()["errors"]
+    assert brand.get(path).get_json()["slots"] == 3
+    assert brand.patch(path, json={"slots": 2}).get_json()["slots"] == 2
+
+
 def test_in_kind_contract_needs_no_funding(app: Flask, client: FlaskClient, redis_client: Redis) -> None:
     """An in-kind contract records the declared value; once signed, the work can start."""
     make_tenant(app, "alpha")
