@@ -21,6 +21,7 @@ from marketplace.schemas.common import page_of
 from marketplace.schemas.delivery import DisputeQueueArgsSchema, DisputeSchema, ResolveSchema
 from marketplace.schemas.fraud import FlagArgsSchema, FlagSchema
 from marketplace.schemas.influencers import ProfileSummarySchema
+from marketplace.schemas.payments import IdempotencyHeaderSchema
 from marketplace.schemas.users import UserSchema
 from marketplace.services import audit, auth, disputes, fraud_checks, moderation, password_reset
 from marketplace.tenancy import current_tenant
@@ -122,11 +123,12 @@ def take_dispute(dispute_id: uuid.UUID) -> Any:
 
 @blp.route("/disputes/<uuid:dispute_id>/resolve", methods=["POST"])
 @login_required("admin")
+@blp.arguments(IdempotencyHeaderSchema, location="headers")
 @blp.arguments(ResolveSchema)
 @blp.response(200, DisputeSchema)
-def resolve_dispute(data: dict[str, Any], dispute_id: uuid.UUID) -> Any:
-    """Resolve a dispute: release, refund, or split (influencer share in basis points)"""
-    return dispute_view(disputes.resolve(current_user(), dispute_id, data))
+def resolve_dispute(headers: dict[str, Any], data: dict[str, Any], dispute_id: uuid.UUID) -> Any:
+    """Resolve a dispute: release, refund or split (share in basis points); Idempotency-Key honoured"""
+    return dispute_view(disputes.resolve(current_user(), dispute_id, data, headers["idempotency_key"]))
 
 
 @blp.route("/audit-log", methods=["GET"])

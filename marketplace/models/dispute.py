@@ -50,6 +50,8 @@ class Dispute(TenantScoped, db.Model):
     resolution_note: Mapped[str | None] = mapped_column(Text)
     resolved_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The Idempotency-Key of the resolving request, if it sent one (a retry answers the same; 0016).
+    resolve_idempotency_key: Mapped[str | None] = mapped_column(String(255))
 
 
 class DisputeMessage(TenantScoped, db.Model):

@@ -143,10 +143,29 @@ def take_for_review(admin: User, dispute_id: Any) -> Dispute:
     return dispute
 
 
-def resolve(admin: User, dispute_id: Any, data: dict[str, Any]) -> Dispute:
-    """Resolve with release, refund or split; the outcome drives the payment and the contract's end."""
+def resolve(
+    admin: User, dispute_id: Any, data: dict[str, Any], idempotency_key: str | None = None
+) -> Dispute:
+    """Resolve with release, refund or split; the outcome drives the payment and the contract's end.
+
+    With an Idempotency-Key, a retry of the resolving request (same key, same decision) answers the
+    resolved dispute again instead of a 409, and changes nothing; the same key with another decision
+    is a 422, as for funding.
+    """
     dispute = get_or_404(Dispute, dispute_id, for_update=True)
     outcome, share = data["outcome"], data.get("influencer_share_bps")
+    if idempotency_key and dispute.resolve_idempotency_key == idempotency_key:
+        if (dispute.outcome, dispute.influencer_share_bps, dispute.resolution_note) != (
+            outcome,
+            share,
+            data["note"],
+        ):
+            raise ValidationFailed(
+                "This Idempotency-Key was already used with another request.",
+                errors={"Idempotency-Key": ["Use a new key for a different request."]},
+            )
+        db.session.commit()
+        return dispute
     if outcome == "split" and share is None:
         raise ValidationFailed(
             "A split needs the influencer's share.", errors={"influencer_share_bps": ["Required."]}
@@ -164,6 +183,7 @@ def resolve(admin: User, dispute_id: Any, data: dict[str, Any]) -> Dispute:
     dispute.status = check_transition("dispute", dispute.status, "resolved")
     dispute.outcome, dispute.influencer_share_bps, dispute.resolution_note = outcome, share, data["note"]
     dispute.resolved_by, dispute.resolved_at = admin.id, utcnow()
+    dispute.resolve_idempotency_key = idempotency_key
     audit.record(admin, "dispute.resolve", "dispute", dispute.id, before, audit.snapshot(dispute, AUDITED))
     for user_id in _party_user_ids(contract):
         notify(

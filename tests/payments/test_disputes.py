@@ -143,6 +143,41 @@ def test_an_unfunded_contracts_dispute_ends_only_as_a_refund_and_a_late_payment_
     assert deal.contract(app).status == "cancelled"
 
 
+def test_a_retried_resolution_with_its_idempotency_key_answers_the_same_and_pays_once(
+    app: Flask, client: FlaskClient, redis_client: Redis
+) -> None:
+    make_tenant(app, "alpha")
+    admin = make_caller(app, client, "alpha", role="admin")
+    deal = make_deal(app, client, "alpha", cash_minor=40_000)
+    onboarded(deal, client, redis_client)
+    funded(app, client, redis_client, deal)
+    opened = deal.brand.post(
+        f"/api/v1/contracts/{deal.contract_id}/disputes",
+        json={"reason": "quality", "description": "Blurry photos."},
+    )
+    assert opened.status_code == 201, opened.get_json()
+    resolve = f"/api/v1/admin/disputes/{opened.get_json()['id']}/resolve"
+    decision = {"outcome": "release", "note": "The photos are fine."}
+    first = admin.post(resolve, json=decision, headers={"Idempotency-Key": "resolve-1"})
+    assert first.status_code == 200, first.get_json()
+    retried = admin.post(resolve, json=decision, headers={"Idempotency-Key": "resolve-1"})
+    assert retried.status_code == 200 and retried.get_json() == first.get_json()
+    other = admin.post(
+        resolve, json={**decision, "outcome": "refund"}, headers={"Idempotency-Key": "resolve-1"}
+    )
+    assert other.status_code == 422 and "Idempotency-Key" in other.get_json()["errors"]
+    assert admin.post(resolve, json=decision, headers={"Idempotency-Key": "resolve-2"}).status_code == 409
+    assert admin.post(resolve, json=decision).status_code == 409
+    drain(redis_client)
+    transfers = sdk().v1.transfers.list({"transfer_group": f"contract_{deal.contract_id}"}).data
+    assert [t.amount for t in transfers] == [36_000]
+    with app.app_context(), tenant_scope(deal.tenant_id):
+        jobs = db.session.execute(select(JobRecord).where(JobRecord.name == settlement.SETTLE_JOB)).scalars()
+        assert [job.status for job in jobs] == ["finished"]
+        assert ledger_problems() == []
+    assert deal.contract(app).status == "completed"
+
+
 def test_split_validation(app: Flask, client: FlaskClient) -> None:
     """A split needs a share between 0 and 10000 bps; unknown outcomes are refused."""
     make_tenant(app, "alpha")
