@@ -103,6 +103,8 @@ def _for_brand_review(user: User, deliverable_id: Any) -> tuple[Deliverable, Con
         raise Forbidden("Only the brand reviews deliverables.")
     if contract.status == "disputed":
         raise Conflict("The contract is disputed; nothing moves until the dispute is resolved.")
+    if contract.status not in WORKING_STATES:  # cancelled (or over): there is no work left to review
+        raise Conflict(f"The contract is {contract.status}; its deliverables are no longer reviewed.")
     return deliverable, contract
 
 
@@ -184,7 +186,8 @@ def after_commit_release(contract: Contract) -> None:
 
 
 def auto_approve_due(now: Any = None) -> int:
-    """Approve the tenant's unreviewed deliverables past the review window, unless disputed."""
+    """Approve the tenant's unreviewed deliverables past the review window, on contracts still at work
+    (not disputed, cancelled or over)."""
     now = now or utcnow()
     due = (
         db.session.execute(
@@ -196,7 +199,7 @@ def auto_approve_due(now: Any = None) -> int:
             .where(
                 Deliverable.status == "submitted",
                 Deliverable.review_due_at <= now,
-                Contract.status != "disputed",
+                Contract.status.in_(WORKING_STATES),  # not disputed, cancelled or over
             )
             .order_by(Deliverable.review_due_at)
             .with_for_update(of=Deliverable, skip_locked=True)
@@ -207,7 +210,7 @@ def auto_approve_due(now: Any = None) -> int:
     delivered = []
     for deliverable in due:
         contract = get_or_404(Contract, deliverable.contract_id, for_update=True)
-        if contract.status == "disputed":
+        if contract.status not in WORKING_STATES:  # disputed or cancelled since the first read
             continue
         _approve(deliverable, contract, None, auto=True)
         delivered.append(contract)

@@ -135,6 +135,34 @@ def test_auto_approval_after_review_window_unless_disputed(app: Flask, signed_gi
     assert approved["status"] == "approved" and approved["auto_approved"] is True
 
 
+def test_a_cancelled_contracts_deliverables_are_no_longer_approved(
+    app: Flask, client: FlaskClient, signed_gift: tuple
+) -> None:
+    """A dispute resolved as a refund cancels the contract: neither the brand nor the sweep approves what
+    was submitted before (the influencer would be told their work was approved)."""
+    tenant, brand, influencer, contract = signed_gift
+    first = _submit(influencer, contract)["deliverable"]["id"]
+    opened = brand.post(
+        f"/api/v1/contracts/{contract}/disputes", json={"reason": "quality", "description": "Off"}
+    )
+    admin = make_caller(app, client, "alpha", "admin")
+    resolved = admin.post(
+        f"/api/v1/admin/disputes/{opened.get_json()['id']}/resolve",
+        json={"outcome": "refund", "note": "Cancelled"},
+    )
+    assert resolved.status_code == 200, resolved.get_json()
+    assert brand.get(f"/api/v1/contracts/{contract}").get_json()["status"] == "cancelled"
+    with app.app_context(), tenant_scope(tenant.id):
+        db.session.execute(update(Deliverable).values(review_due_at=utcnow() - timedelta(minutes=1)))
+        db.session.commit()
+        assert auto_approve_due() == 0
+    refused = brand.post(f"/api/v1/deliverables/{first}/approve")
+    assert refused.status_code == 409 and "cancelled" in refused.get_json()["detail"]
+    assert brand.get(f"/api/v1/deliverables/{first}").get_json()["status"] == "submitted"
+    kinds = [n["kind"] for n in influencer.get("/api/v1/notifications").get_json()["items"]]
+    assert "deliverable_approved" not in kinds
+
+
 def test_dispute_flow_with_messages_and_admin_resolution(
     app: Flask, client: FlaskClient, signed_gift: tuple
 ) -> None:
