@@ -64,10 +64,12 @@ def get_offer(offer_id: uuid.UUID) -> Any:
 @blp.response(201, AcceptedSchema)
 def accept(offer_id: uuid.UUID) -> Any:
     """Accept an offer I received: the contract is created and its document generated"""
-    contract = offers.accept(current_user(), offer_id)
+    contract, job = offers.accept(current_user(), offer_id)
     return {
         "contract_id": contract.id,
         "contract_status": contract.status,
+        "document_job_id": job.id,
+        "status_url": f"/api/v1/jobs/{job.id}",
         "offer": offers.visible_offer(current_user(), offer_id),
     }
 

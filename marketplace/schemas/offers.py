@@ -81,6 +81,8 @@ class AcceptedSchema(ma.Schema):
 
     contract_id = fields.UUID()
     contract_status = fields.String()
+    document_job_id = fields.UUID(metadata={"description": "The job generating the contract's document"})
+    status_url = fields.String(metadata={"description": "Where that job's progress shows (either party)"})
     offer = fields.Nested(OfferSchema)
 
 

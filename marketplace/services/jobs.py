@@ -109,12 +109,31 @@ def recover_jobs(now: datetime | None = None) -> dict[str, int]:
 
 
 def get_job(user: User, job_id: Any) -> JobRecord:
-    """A job of the current tenant, visible to the user who started it and to admins."""
+    """A job of the current tenant, visible to the user who started it, to admins, and to whoever it
+    concerns: the parties of the contract it works on (its document, release, dispute settlement),
+    the members of the brand whose campaign it matches."""
     record = get_or_404(JobRecord, job_id)
-    if user.role != "admin" and record.user_id != user.id:
+    if user.role != "admin" and record.user_id != user.id and not _concerns(user, record):
         raise NotFound("No such job.")
     db.session.refresh(record)
     return record
+
+
+def _concerns(user: User, record: JobRecord) -> bool:
+    from marketplace.services.campaigns import visible_campaign
+    from marketplace.services.contracts import visible_contract
+
+    arguments = record.arguments or {}
+    try:
+        if arguments.get("contract_id"):
+            visible_contract(user, arguments["contract_id"])  # its parties (admins pass above)
+            return True
+        if arguments.get("campaign_id") and user.role == "brand":
+            visible_campaign(user, arguments["campaign_id"])  # for a brand member: their brand's only
+            return True
+    except (NotFound, ValueError):
+        return False
+    return False
 
 
 def list_jobs(user: User, cursor: str | None, limit: int) -> Page:

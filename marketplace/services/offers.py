@@ -14,7 +14,7 @@ from marketplace.domain.lifecycles import check_transition
 from marketplace.domain.money import format_money, minimum_charge
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
-from marketplace.models import BrandExclusion, Campaign, Contract, InfluencerProfile, Offer, User
+from marketplace.models import BrandExclusion, Campaign, Contract, InfluencerProfile, JobRecord, Offer, User
 from marketplace.models.base import utcnow
 from marketplace.services.brands import brand_ids_of, member_user_ids, membership
 from marketplace.services.notifications import notify
@@ -245,8 +245,11 @@ def counter(user: User, offer_id: Any, data: dict[str, Any]) -> Offer:
     return _after_commit(new)
 
 
-def accept(user: User, offer_id: Any) -> Contract:
-    """The receiving side accepts: a contract is created if a slot is free, even when accepts race."""
+def accept(user: User, offer_id: Any) -> tuple[Contract, JobRecord]:
+    """The receiving side accepts: a contract is created if a slot is free, even when accepts race.
+
+    Returns the contract and the job generating its document (visible to both parties at /jobs/{id}).
+    """
     from marketplace.services.contracts import create_from_offer, start_generation
 
     peek = visible_offer(user, offer_id)
@@ -268,8 +271,7 @@ def accept(user: User, offer_id: Any) -> Contract:
     contract = create_from_offer(offer, campaign, profile)
     _tell_other_side(offer, side, "offer_accepted", f"Offer accepted on {campaign.title}")
     db.session.commit()
-    start_generation(user, contract)
-    return contract
+    return contract, start_generation(user, contract)
 
 
 def list_offers(user: User, args: dict[str, Any]) -> Page:

@@ -120,6 +120,13 @@ def test_campaign_lifecycle_through_the_transition_table(app: Flask, client: Fla
     body = published.get_json()
     assert body["campaign"]["status"] == "published" and body["matching_job_id"]
     assert body["status_url"] == f"/api/v1/jobs/{body['matching_job_id']}"
+    # The matching job shows to every member of the brand, not to another brand nor to influencers.
+    colleague = make_caller(app, client, "alpha", "brand", email="colleague@example.com")
+    added = brand.post(f"/api/v1/brands/{brand.brand_id}/members", json={"email": colleague.email})
+    assert added.status_code == 201, added.get_json()
+    others = [make_brand(app, client, "alpha", name="Other"), make_influencer(app, client, "alpha")]
+    seen = [caller.get(body["status_url"]).status_code for caller in (brand, colleague, *others)]
+    assert seen == [200, 200, 404, 404]
     assert brand.post(f"{path}/publish").get_json()["type"].endswith("invalid-transition")
     frozen = brand.patch(path, json={"title": "Too late"})
     assert frozen.status_code == 409 and "title" in frozen.get_json()["errors"]

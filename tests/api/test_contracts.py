@@ -98,6 +98,25 @@ def test_signing_by_both_parties_appends_the_audit_trail(
     assert "pytest-browser/1.0" in audit
 
 
+def test_both_parties_follow_the_document_job_and_nobody_else(
+    app: Flask, client: FlaskClient, redis_client: Redis
+) -> None:
+    """The accept answers the document job; the other party sees it too (not only who started it)."""
+    make_tenant(app, "alpha")
+    brand, influencer = make_brand(app, client, "alpha"), make_influencer(app, client, "alpha")
+    campaign = make_campaign(brand, publish=True)
+    accepted = influencer.post(f"/api/v1/offers/{make_offer(brand, influencer, campaign)}/accept")
+    assert accepted.status_code == 201, accepted.get_json()
+    body = accepted.get_json()
+    assert body["status_url"] == f"/api/v1/jobs/{body['document_job_id']}"
+    _drain(redis_client)
+    for party in (influencer, brand):
+        job = party.get(body["status_url"])
+        assert job.status_code == 200 and job.get_json()["status"] == "finished", job.get_json()
+    outsiders = [make_brand(app, client, "alpha", name="Other"), make_influencer(app, client, "alpha")]
+    assert [outsider.get(body["status_url"]).status_code for outsider in outsiders] == [404, 404]
+
+
 def test_only_parties_and_admins_see_contracts(app: Flask, client: FlaskClient, redis_client: Redis) -> None:
     """Another brand, another influencer get 404 on the contract and its document; admins see both."""
     make_tenant(app, "alpha")
