@@ -84,6 +84,15 @@ def verify(data: dict[str, Any], influencer_id: uuid.UUID) -> Any:
     return moderation.verify(current_user(), influencer_id, data["verified"])
 
 
+@blp.route("/influencers/<uuid:influencer_id>/flags", methods=["POST"])
+@login_required("admin")
+@blp.arguments(ReasonSchema)
+@blp.response(201, FlagSchema)
+def flag_influencer(data: dict[str, Any], influencer_id: uuid.UUID) -> Any:
+    """Flag an influencer for review (brand safety: a scandal, undisclosed ads); audited"""
+    return moderation.flag(current_user(), influencer_id, data["reason"])
+
+
 @blp.route("/flags/<uuid:flag_id>/confirm", methods=["POST"])
 @login_required("admin")
 @blp.arguments(FlagDecisionSchema)

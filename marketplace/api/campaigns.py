@@ -38,15 +38,17 @@ def create_campaign(data: dict[str, Any]) -> Any:
 @blp.response(200, page_of(CampaignSchema))
 def list_campaigns(args: dict[str, Any]) -> Any:
     """Campaigns I can see: my brands' (brands), open ones (influencers), all (admins)"""
-    return campaigns.list_campaigns(current_user(), args)
+    page = campaigns.list_campaigns(current_user(), args)
+    campaigns.with_brands(page.items)
+    return page
 
 
 @blp.route("/<uuid:campaign_id>", methods=["GET"])
 @login_required()
 @blp.response(200, CampaignSchema)
 def get_campaign(campaign_id: uuid.UUID) -> Any:
-    """One campaign"""
-    return campaigns.visible_campaign(current_user(), campaign_id)
+    """One campaign, with its brand's name and rating"""
+    return campaigns.with_brands([campaigns.visible_campaign(current_user(), campaign_id)])[0]
 
 
 @blp.route("/<uuid:campaign_id>", methods=["PATCH"])

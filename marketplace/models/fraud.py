@@ -12,6 +12,7 @@ from marketplace.extensions import db
 from marketplace.models.base import JSONType, TenantScoped, UTCDateTime, tenant_fk
 
 FLAG_STATUSES = ("open", "confirmed", "dismissed")
+BRAND_SAFETY = "brand_safety"  # the reason code of an admin's flag (services/moderation.flag)
 
 
 class FraudFlag(TenantScoped, db.Model):

@@ -74,3 +74,5 @@ class BrandSchema(ma.Schema):
     created_at = fields.DateTime()
     members = fields.List(fields.Nested(MemberSchema))
     excluded_influencers = fields.List(fields.UUID())
+    rating = fields.Float(allow_none=True, metadata={"description": "Average stars from influencers"})
+    rating_count = fields.Integer()

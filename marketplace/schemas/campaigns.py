@@ -59,11 +59,24 @@ class CampaignCreateSchema(CampaignFieldsSchema):
     slots = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1000))
 
 
+class BrandSummarySchema(ma.Schema):
+    """The brand behind a campaign, as anyone who sees the campaign sees it."""
+
+    id = fields.UUID()
+    name = fields.String()
+    rating = fields.Float(allow_none=True, metadata={"description": "Average stars from influencers"})
+    rating_count = fields.Integer()
+
+
 class CampaignSchema(ma.Schema):
     """A campaign as its brand and the influencers it is open to see it."""
 
     id = fields.UUID()
     brand_id = fields.UUID()
+    brand = fields.Nested(
+        BrandSummarySchema,
+        metadata={"description": "On GET /campaigns and GET /campaigns/{id}: the brand's name and rating"},
+    )
     status = fields.String(metadata={"enum": list(CAMPAIGN_STATUSES)})
     title = fields.String()
     description = fields.String()

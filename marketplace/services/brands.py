@@ -152,4 +152,32 @@ def brand_view(brand: Brand) -> dict[str, Any]:
             for m, u in members_of(brand.id)
         ],
         "excluded_influencers": sorted((e.profile_id for e in exclusions_of(brand.id)), key=str),
+        **_rating(brand.id),
+    }
+
+
+def _rating(brand_id: Any) -> dict[str, Any]:
+    from marketplace.services.reviews import brand_rating
+
+    average, count = brand_rating(brand_id)
+    return {"rating": average, "rating_count": count}
+
+
+def summaries(brand_ids: list[Any]) -> dict[Any, dict[str, Any]]:
+    """What anyone who sees a brand's campaign learns of the brand: its name and its rating by the
+    influencers who worked with it (reviews.brand_ratings), for several brands in two queries."""
+    from marketplace.services.reviews import brand_ratings
+
+    if not brand_ids:
+        return {}
+    names = dict(db.session.execute(select(Brand.id, Brand.name).where(Brand.id.in_(set(brand_ids)))).all())
+    ratings = brand_ratings(list(names))
+    return {
+        brand_id: {
+            "id": brand_id,
+            "name": name,
+            "rating": ratings.get(brand_id, (None, 0))[0],
+            "rating_count": ratings.get(brand_id, (None, 0))[1],
+        }
+        for brand_id, name in names.items()
     }

@@ -215,6 +215,16 @@ def _open_to_influencer(user: User) -> Any:
     return and_(*clauses)
 
 
+def with_brands(campaigns: list[Campaign]) -> list[Campaign]:
+    """Give each campaign its brand's summary (`brand`: name, rating by influencers) for CampaignSchema."""
+    from marketplace.services.brands import summaries
+
+    brands = summaries([c.brand_id for c in campaigns])
+    for campaign in campaigns:
+        campaign.brand = brands.get(campaign.brand_id)  # type: ignore[attr-defined]
+    return campaigns
+
+
 def list_campaigns(user: User, args: dict[str, Any]) -> Page:
     """Campaigns the caller may see, newest first, with filters."""
     stmt = select(Campaign)

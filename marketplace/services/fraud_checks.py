@@ -11,6 +11,7 @@ from marketplace.domain.fraud import FraudInputs, assess_fraud
 from marketplace.extensions import db
 from marketplace.models import FraudFlag, InfluencerProfile, MetricSnapshot, SocialAccount
 from marketplace.models.base import utcnow
+from marketplace.models.fraud import BRAND_SAFETY
 from marketplace.services.pagination import Page, paginate
 from marketplace.tenancy import current_tenant, get_or_404
 
@@ -81,8 +82,9 @@ def assess_profile(profile_id: uuid.UUID) -> dict[str, Any]:
         ).scalar_one_or_none()
         if flag is None:
             db.session.add(FraudFlag(profile_id=profile.id, score=score, reasons=reasons, status="open"))
-        else:
-            flag.score, flag.reasons = score, reasons
+        else:  # a fresh assessment replaces its own signals, never an admin's brand-safety reasons
+            kept = [r for r in flag.reasons if r.get("code") == BRAND_SAFETY]
+            flag.score, flag.reasons = (1.0 if kept else score), [*kept, *reasons]
     db.session.commit()
     return {
         "profile_id": str(profile.id),

@@ -11,6 +11,7 @@ from marketplace.errors import Conflict
 from marketplace.extensions import db
 from marketplace.models import FraudFlag, InfluencerProfile, User
 from marketplace.models.base import utcnow
+from marketplace.models.fraud import BRAND_SAFETY
 from marketplace.services import audit
 from marketplace.services.notifications import notify
 from marketplace.services.offers import pending_for_user
@@ -89,6 +90,32 @@ def verify(admin: User, profile_id: Any, verified: bool) -> InfluencerProfile:
         notify(profile.user_id, "profile_verified", "Your profile is verified")
     db.session.commit()
     return profile
+
+
+def flag(admin: User, profile_id: Any, reason: str) -> FraudFlag:
+    """An admin flags an influencer for review: brand safety (a scandal, undisclosed ads, stolen content),
+    which the fake-follower score cannot see (docs/fraud.md).
+
+    The flag goes to the top of the review queue (score 1); a profile's open flag gains the reason
+    instead, as a profile has one open flag at most. Audited. Like any flag it suspends nobody by
+    itself: confirming it records the decision, and suspending is its own audited action.
+    """
+    profile = get_or_404(InfluencerProfile, profile_id, for_update=True)  # one open flag: writers queue here
+    entry = {"code": BRAND_SAFETY, "weight": 1.0, "severity": 1.0, "detail": reason, "account": ""}
+    flag = db.session.execute(
+        select(FraudFlag).where(FraudFlag.profile_id == profile.id, FraudFlag.status == "open")
+    ).scalar_one_or_none()
+    if flag is None:
+        flag = FraudFlag(profile_id=profile.id, score=1.0, reasons=[entry], status="open")
+        db.session.add(flag)
+        db.session.flush()
+    else:
+        flag.score, flag.reasons = 1.0, [*flag.reasons, entry]
+    audit.record(
+        admin, "flag.open", "fraud_flag", flag.id, None, {"profile_id": str(profile.id), "reason": reason}
+    )
+    db.session.commit()
+    return flag
 
 
 def review_flag(admin: User, flag_id: Any, decision: str, note: str) -> FraudFlag:

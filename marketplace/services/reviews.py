@@ -56,7 +56,16 @@ def leave_review(user: User, contract_id: Any, data: dict[str, Any]) -> Review:
 
 def brand_rating(brand_id: Any) -> tuple[float | None, int]:
     """A brand's average stars from influencers, and how many reviews."""
-    count, average = db.session.execute(
-        select(func.count(), func.avg(Review.stars)).where(Review.brand_id == brand_id)
-    ).one()
-    return (float(average) if average is not None else None), count
+    return brand_ratings([brand_id]).get(brand_id, (None, 0))
+
+
+def brand_ratings(brand_ids: list[Any]) -> dict[Any, tuple[float | None, int]]:
+    """Each brand's average stars from influencers and review count, in one query (unreviewed: absent)."""
+    if not brand_ids:
+        return {}
+    rows = db.session.execute(
+        select(Review.brand_id, func.avg(Review.stars), func.count())
+        .where(Review.brand_id.in_(set(brand_ids)))
+        .group_by(Review.brand_id)
+    ).all()
+    return {brand_id: (round(float(average), 2), count) for brand_id, average, count in rows}

@@ -87,6 +87,13 @@ def test_deliveries_complete_an_in_kind_contract_then_reviews(signed_gift: tuple
     assert brand.post(f"/api/v1/contracts/{contract}/reviews", json={"stars": 6}).status_code == 422
     profile = brand.get(f"/api/v1/influencers/{influencer.profile_id}").get_json()
     assert profile["rating"] == 4.0 and profile["rating_count"] == 1
+    # The influencer's stars reach the brand: on its own page, and beside its campaigns for everyone.
+    rated = {"id": brand.brand_id, "name": "Acme Foods", "rating": 5.0, "rating_count": 1}
+    campaign = brand.get(f"/api/v1/contracts/{contract}").get_json()["campaign_id"]
+    assert influencer.get(f"/api/v1/campaigns/{campaign}").get_json()["brand"] == rated
+    assert [c["brand"] for c in influencer.get("/api/v1/campaigns").get_json()["items"]] == [rated]
+    page = brand.get(f"/api/v1/brands/{brand.brand_id}").get_json()
+    assert (page["rating"], page["rating_count"]) == (5.0, 1)
 
 
 def test_disclosure_warning_and_revision_rounds(signed_gift: tuple) -> None:
