@@ -163,6 +163,8 @@ class InfluencerProfile(TenantScoped, db.Model):
     audience_genders: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
     accepts_in_kind: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     min_cash_rate_minor: Mapped[int | None] = mapped_column(Integer)
+    # The platform whose account gives the tier (its largest account there); None: the largest of all.
+    tier_platform: Mapped[str | None] = mapped_column(String(20))
     # Derived, never typed in by the influencer.
     platforms: Mapped[list[str]] = mapped_column(StringList, nullable=False, default=list)
     followers: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

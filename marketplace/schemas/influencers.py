@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -74,6 +76,21 @@ class ProfileInputSchema(ma.Schema):
     min_cash_rate_minor = fields.Integer(
         load_default=None, allow_none=True, validate=validate.Range(min=0, max=1_000_000_000)
     )
+    tier_platform = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(PLATFORMS),
+        metadata={
+            "description": "The platform whose account gives the tier (one of the profile's accounts); "
+            "null: the largest account"
+        },
+    )
+
+    @ma.validates_schema
+    def _tier_platform_is_an_account(self, data: dict[str, Any], **kwargs: Any) -> None:
+        platform = data.get("tier_platform")
+        if platform and platform not in {a["platform"] for a in data.get("social_accounts", [])}:
+            raise ma.ValidationError("The profile has no account on this platform.", "tier_platform")
 
 
 class RateLineSchema(ma.Schema):
@@ -134,6 +151,10 @@ class ProfileSchema(ma.Schema):
     platforms = fields.List(fields.String())
     followers = fields.Integer(metadata={"description": "Followers of the largest account"})
     tier = fields.String(metadata={"enum": list(TIERS)})
+    tier_platform = fields.String(
+        allow_none=True,
+        metadata={"description": "The platform whose account gives the tier; null: the largest account"},
+    )
     engagement_rate = fields.Float(metadata={"description": "Follower-weighted over all accounts"})
     verified = fields.Boolean()
     rating = fields.Float(allow_none=True)

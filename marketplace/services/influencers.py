@@ -55,13 +55,21 @@ def refresh_derived(profile: InfluencerProfile, tenant: Tenant, accounts: list[S
     for account in accounts:
         account.engagement_rate = engagement_rate(account.followers, account.avg_likes, account.avg_comments)
     profile.followers = max((a.followers for a in accounts), default=0)
-    profile.tier = tier_for(profile.followers, tenant.tier_thresholds)
+    profile.tier = tier_for(tier_followers(profile, accounts), tenant.tier_thresholds)
     profile.engagement_rate = overall_engagement(
         AccountNumbers(a.followers, a.avg_likes, a.avg_comments) for a in accounts
     )
     profile.platforms = sorted({a.platform for a in accounts})
     handles = " ".join(f"{a.handle} @{a.handle.lstrip('@')}" for a in accounts)
     profile.search_text = f"{profile.display_name} {profile.bio} {handles}".lower()
+
+
+def tier_followers(profile: InfluencerProfile, accounts: list[SocialAccount]) -> int:
+    """The followers the tier is read from: the largest account on the chosen platform (the spec's
+    "largest (or chosen) social account"), or the largest of all when none is chosen or the chosen
+    platform has no account any more."""
+    chosen = [a.followers for a in accounts if a.platform == profile.tier_platform]
+    return max(chosen) if chosen else profile.followers
 
 
 def _snapshot(account: SocialAccount) -> MetricSnapshot:
@@ -113,6 +121,7 @@ def save_my_profile(user: User, data: dict[str, Any]) -> InfluencerProfile:
     profile.audience_genders = audience.get("genders", {})
     profile.accepts_in_kind = data["accepts_in_kind"]
     profile.min_cash_rate_minor = data["min_cash_rate_minor"]
+    profile.tier_platform = data.get("tier_platform")
     db.session.flush()
 
     existing = {(a.platform, a.handle.lower()): a for a in accounts_of(profile.id)}
@@ -245,6 +254,7 @@ def profile_view(profile: InfluencerProfile) -> dict[str, Any]:
                 "platforms",
                 "followers",
                 "tier",
+                "tier_platform",
                 "engagement_rate",
                 "verified",
                 "rating_count",

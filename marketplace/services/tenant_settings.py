@@ -15,7 +15,16 @@ from sqlalchemy import case, func, select, update
 
 from marketplace.errors import Conflict, ValidationFailed
 from marketplace.extensions import db
-from marketplace.models import InfluencerProfile, LedgerEntry, Payment, Refund, Tenant, Transfer, User
+from marketplace.models import (
+    InfluencerProfile,
+    LedgerEntry,
+    Payment,
+    Refund,
+    SocialAccount,
+    Tenant,
+    Transfer,
+    User,
+)
 from marketplace.models.payment import FINAL_PAYMENT_STATUSES
 from marketplace.services import audit
 from marketplace.services.payments.access import has_own_account, has_own_webhook_secret, store_credentials
@@ -51,11 +60,22 @@ class SettingsChange:
 
 
 def _retier_profiles(thresholds: dict[str, int]) -> None:
-    """Tiers derive from followers: new thresholds re-tier all the tenant's profiles in one statement."""
+    """Tiers derive from followers: new thresholds re-tier all the tenant's profiles in one statement,
+    each from its chosen platform's largest account if it chose one (influencers.tier_followers)."""
+    chosen = (
+        select(func.max(SocialAccount.followers))
+        .where(
+            SocialAccount.tenant_id == InfluencerProfile.tenant_id,
+            SocialAccount.profile_id == InfluencerProfile.id,
+            SocialAccount.platform == InfluencerProfile.tier_platform,
+        )
+        .scalar_subquery()
+    )
+    followers = func.coalesce(chosen, InfluencerProfile.followers)
     tier = case(
-        (InfluencerProfile.followers >= thresholds["mega"], "mega"),
-        (InfluencerProfile.followers >= thresholds["macro"], "macro"),
-        (InfluencerProfile.followers >= thresholds["micro"], "micro"),
+        (followers >= thresholds["mega"], "mega"),
+        (followers >= thresholds["macro"], "macro"),
+        (followers >= thresholds["micro"], "micro"),
         else_="nano",
     )
     db.session.execute(update(InfluencerProfile).values(tier=tier))

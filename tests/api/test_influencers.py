@@ -45,6 +45,19 @@ def test_profile_derives_tier_engagement_and_platforms(app: Flask, client: Flask
     tampered = influencer.put("/api/v1/influencers/me", json={**body, "tier": "mega"})
     assert tampered.status_code == 422 and "tier" in tampered.get_json()["errors"]
 
+    # The tier may come from a chosen account: the TikTok one (1,000 followers: nano by default).
+    chosen = influencer.put("/api/v1/influencers/me", json={**body, "tier_platform": "tiktok"}).get_json()
+    assert (chosen["tier"], chosen["tier_platform"], chosen["followers"]) == ("nano", "tiktok", 49_999)
+    absent = influencer.put("/api/v1/influencers/me", json={**body, "tier_platform": "youtube"})
+    assert absent.status_code == 422 and "tier_platform" in absent.get_json()["errors"]
+    # New thresholds re-tier it from that account (1,000 >= micro 500), not from the largest (mega).
+    admin = make_caller(app, client, "alpha", "admin")
+    thresholds = {"micro": 500, "macro": 40_000, "mega": 45_000}
+    assert admin.patch("/api/v1/admin/tenant", json={"tier_thresholds": thresholds}).status_code == 200
+    assert influencer.get("/api/v1/influencers/me").get_json()["tier"] == "micro"
+    largest = influencer.put("/api/v1/influencers/me", json={**body, "tier_platform": None}).get_json()
+    assert (largest["tier"], largest["tier_platform"]) == ("mega", None)
+
 
 def test_tier_follows_the_tenants_thresholds(app: Flask, client: FlaskClient) -> None:
     """With thresholds micro=1,000, macro=10,000, 12,000 followers is macro in that tenant."""
