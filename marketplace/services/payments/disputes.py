@@ -65,18 +65,22 @@ def settle_dispute(contract: Contract, outcome: str, influencer_share_bps: int |
         "outcome": outcome,
         "influencer_share_bps": influencer_share_bps,
     }
+    return payments_job_after_commit(SETTLE_JOB, contract.tenant_id, arguments)
+
+
+def payments_job_after_commit(name: str, tenant_id: uuid.UUID, arguments: dict[str, Any]) -> JobRecord:
+    """A payments job recorded now, in the caller's transaction (so it shows at /jobs/{id} and
+    recover_jobs can queue it again), and queued once that transaction commits."""
     record = JobRecord(
         id=uuid.uuid4(),
-        name=SETTLE_JOB,
+        name=name,
         user_id=None,
         status="queued",
         arguments=arguments,
         spec=PAYMENTS_SPEC.to_json(),
     )
     db.session.add(record)
-    enqueue_after_commit(
-        SETTLE_JOB, str(record.id), PAYMENTS_SPEC, tenant_id=str(contract.tenant_id), **arguments
-    )
+    enqueue_after_commit(name, str(record.id), PAYMENTS_SPEC, tenant_id=str(tenant_id), **arguments)
     return record
 
 

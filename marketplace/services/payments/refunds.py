@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from marketplace.domain.money import format_money
 from marketplace.errors import Conflict
 from marketplace.extensions import db
-from marketplace.models import Contract, JobRecord, Payment, Refund
+from marketplace.models import Contract, Payment, Refund
 from marketplace.models.base import utcnow
 from marketplace.payments import gateway, keys
 from marketplace.payments.amounts import from_stripe_amount
@@ -44,8 +44,8 @@ def refund_late_payment(contract: Contract, payment: Payment, amount_minor: int)
     after the commit (key `refund-<row id>`, so a rerun replays it); should that job be lost,
     reconciliation sends every pending refund. Admins are told either way.
     """
-    from marketplace.services.payments.disputes import enqueue_after_commit
-    from marketplace.services.payments.release import PAYMENTS_SPEC
+    # Imported here: disputes imports settlement, which imports this module.
+    from marketplace.services.payments.disputes import payments_job_after_commit
 
     refund = Refund(
         contract_id=contract.id,
@@ -58,19 +58,7 @@ def refund_late_payment(contract: Contract, payment: Payment, amount_minor: int)
     )
     db.session.add(refund)
     db.session.flush()
-    arguments = {"refund_id": str(refund.id)}
-    record = JobRecord(
-        id=uuid.uuid4(),
-        name=REFUND_JOB,
-        user_id=None,
-        status="queued",
-        arguments=arguments,
-        spec=PAYMENTS_SPEC.to_json(),
-    )
-    db.session.add(record)
-    enqueue_after_commit(
-        REFUND_JOB, str(record.id), PAYMENTS_SPEC, tenant_id=str(contract.tenant_id), **arguments
-    )
+    payments_job_after_commit(REFUND_JOB, contract.tenant_id, {"refund_id": str(refund.id)})
     tell_admins(
         "payment_on_cancelled_contract",
         "A payment arrived for a cancelled contract: it is being refunded",
