@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.exposition import choose_encoder
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, choose_encoder, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from redis.exceptions import RedisError
 
@@ -37,6 +37,9 @@ from marketplace.errors import Unauthorized
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 # From the ceiling (~1 ms) to the free-text search and a login under load (~0.1-0.5 s) and beyond.
+# Methods counted by name; any other (a client may send any token as a method) is counted as `other`,
+# so that nobody can add series to the metrics by inventing methods.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 BUCKETS = (0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 REQUESTS = Counter(
     "marketplace_http_requests",
@@ -64,7 +67,7 @@ def start_clock() -> None:
 def _observe(response: Response) -> Response:
     rule = request.url_rule
     route = rule.rule if rule is not None else "unmatched"
-    method = request.method
+    method = request.method if request.method in METHODS else "other"
     REQUESTS.labels(method, route, str(response.status_code)).inc()
     started = g.get("metrics_started")
     if started is not None:
@@ -83,7 +86,10 @@ def scrape() -> Response:
         given = request.headers.get("Authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
             raise Unauthorized("GET /metrics needs the METRICS_TOKEN as a bearer token.")
-    encoder, content_type = choose_encoder(request.headers.get("Accept"))
+    try:
+        encoder, content_type = choose_encoder(request.headers.get("Accept"))
+    except (TypeError, ValueError):  # e.g. `version=abc`: prometheus_client compares it with numbers
+        encoder, content_type = generate_latest, CONTENT_TYPE_PLAIN_0_0_4
     return Response(encoder(_Scrape()), content_type=content_type)
 
 

@@ -78,6 +78,18 @@ def test_requests_are_counted_and_timed_by_route_not_by_path(
     assert after[("marketplace_jobs_failed", (("queue", "payments"),))] == 0
 
 
+def test_invented_methods_and_a_bad_accept_header_add_nothing_and_break_nothing(client: FlaskClient) -> None:
+    for method in ("ABCD", "EFGH"):
+        assert client.open("/no/such/path", method=method).status_code in (404, 405)
+    families = scrape(client)
+    methods = {dict(labels).get("method") for name, labels in families if name.startswith("marketplace_http")}
+    assert "ABCD" not in methods and "EFGH" not in methods and "other" in methods
+    odd = client.get("/metrics", headers={"Accept": "text/plain; version=abc"})
+    assert odd.status_code == 200 and odd.content_type.startswith("text/plain; version=0.0.4")
+    asked = client.get("/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+    assert asked.status_code == 200 and asked.content_type.startswith("application/openmetrics-text")
+
+
 def test_with_a_token_set_a_scrape_must_send_it(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

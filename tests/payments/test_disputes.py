@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
+from rq import Queue
 from sqlalchemy import func, select
 
 from marketplace.errors import Conflict, ValidationFailed
@@ -140,7 +141,36 @@ def test_an_unfunded_contracts_dispute_ends_only_as_a_refund_and_a_late_payment_
         assert job.status == "finished", job.error
         kinds = db.session.execute(select(Notification.kind)).scalars().all()
         assert "payment_on_cancelled_contract" in kinds and "refund_issued" in kinds
+        assert "contract_funded" not in kinds  # nothing is held: nobody is told it is
     assert deal.contract(app).status == "cancelled"
+
+
+def test_a_settlement_that_runs_after_the_late_payments_refund_refunds_nothing_more(
+    app: Flask, client: FlaskClient, redis_client: Redis
+) -> None:
+    """The dispute's settlement job is held up (Redis lost it; recover_jobs queues it later) while the
+    brand's payment succeeds and is refunded as a late payment: the settlement then finds that refund
+    and finishes, with one refund on Stripe."""
+    make_tenant(app, "alpha")
+    admin = make_caller(app, client, "alpha", role="admin")
+    deal = make_deal(app, client, "alpha", cash_minor=40_000)
+    intent_id = fund(deal, idempotency_key()).get_json()["payment_intent_id"]
+    opened = deal.brand.post(
+        f"/api/v1/contracts/{deal.contract_id}/disputes",
+        json={"reason": "non_delivery", "description": "Nothing yet."},
+    )
+    resolve = f"/api/v1/admin/disputes/{opened.get_json()['id']}/resolve"
+    assert admin.post(resolve, json={"outcome": "refund", "note": "Call it off"}).status_code == 200
+    Queue("payments", connection=redis_client).empty()  # the settlement job, lost before it ran
+    assert pay(intent_id)["status"] == "succeeded"
+    assert deliver(client, localstripe_event("payment_intent.succeeded", intent_id)).status_code == 200
+    drain(redis_client)  # the late payment's refund is sent
+    with app.app_context(), tenant_scope(deal.tenant_id):
+        result = settlement.settle_dispute(uuid.UUID(deal.contract_id), "refund", None)
+        assert result["refund"]["status"] == "succeeded", result
+        assert balances(uuid.UUID(deal.contract_id)) == {"brand_funding": -40_000, "refund": 40_000}
+        assert ledger_problems() == []
+    assert [r.amount for r in sdk().v1.refunds.list({"payment_intent": intent_id}).data] == [40_000]
 
 
 def test_a_retried_resolution_with_its_idempotency_key_answers_the_same_and_pays_once(

@@ -226,8 +226,9 @@ def apply_payment_succeeded(payment: Payment, intent: dict[str, Any]) -> str:
     elif contract.status == "disputed" and contract.status_before_dispute == "signed":
         contract.status_before_dispute = "funded"
         contract.funded_at = utcnow()
-    elif contract.status == "cancelled":
+    elif contract.status == "cancelled":  # nothing is held for anyone: no "funded" notices
         refund_late_payment(contract, payment, amount)
+        return "succeeded: refunded, the contract is cancelled"
     title = f"Contract funded: {format_money(amount, payment.currency)} held"
     tell_brand(contract, "contract_funded", title, payment_id=payment.id)
     tell_influencer(contract, "contract_funded", title)

@@ -16,7 +16,7 @@ from marketplace.models import Contract, JobRecord, Payment, Refund, Transfer, U
 from marketplace.models.base import utcnow
 from marketplace.services.jobs import start_job
 from marketplace.services.payments import ledger
-from marketplace.services.payments.refunds import execute_refund
+from marketplace.services.payments.refunds import DEAD_REFUND_STATUSES, execute_refund
 from marketplace.services.payments.release import PAYMENTS_SPEC, earmark, pay_transfer, post_in_kind_memo
 from marketplace.tenancy import get_or_404
 
@@ -86,6 +86,16 @@ def settle_dispute(
     refund = db.session.execute(
         select(Refund).where(Refund.contract_id == contract.id, Refund.purpose == "settlement")
     ).scalar_one_or_none()
+    if refund is None and payment is not None:
+        # A payment that arrived after the contract was cancelled has its own refund of the whole
+        # charge (refunds.refund_late_payment): that one carries out the settlement's refund.
+        refund = db.session.execute(
+            select(Refund).where(
+                Refund.payment_id == payment.id,
+                Refund.purpose == f"late-payment:{payment.id}",
+                Refund.status.not_in(DEAD_REFUND_STATUSES),
+            )
+        ).scalar_one_or_none()
     result: dict[str, Any] = {"outcome": outcome, "contract_id": str(contract.id)}
     if payment is not None:
         _check_consistent(contract, plan, refund)
